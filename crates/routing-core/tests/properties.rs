@@ -1,0 +1,77 @@
+//! Property tests: derivation is total, deterministic, and atomic (both fields or neither).
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use routing_core::{CredentialValue, derive_routing, trim, wire_fields};
+
+fn value() -> impl Strategy<Value = CredentialValue> {
+    prop_oneof![
+        any::<String>().prop_map(CredentialValue::String),
+        "[ \t\u{a0}\u{3000}]{0,3}[A-Za-z0-9-]{0,8}[ \t\u{2003}]{0,3}"
+            .prop_map(CredentialValue::String),
+        any::<i64>().prop_map(CredentialValue::Integer),
+        Just(CredentialValue::Other),
+    ]
+}
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("project_key".to_owned()),
+        Just("team_id".to_owned()),
+        Just("api_token".to_owned()),
+        any::<String>(),
+    ]
+}
+
+fn provider() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[ \t]{0,2}(jira|JIRA|Jira|linear|LINEAR|github|azure|fp|beads)[ \t]{0,2}",
+        any::<String>(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn total_deterministic_and_atomic(
+        p in provider(),
+        creds in proptest::collection::btree_map(key(), value(), 0..6),
+    ) {
+        let first = derive_routing(&p, &creds);
+        let second = derive_routing(&p, &creds);
+        prop_assert_eq!(&first, &second);
+        let (t, i) = wire_fields(first.as_ref());
+        prop_assert_eq!(t.is_some(), i.is_some());
+        if let Some(r) = &first {
+            prop_assert!(!r.resource_id().is_empty());
+            prop_assert_eq!(trim(r.resource_id()), r.resource_id());
+        }
+    }
+
+    #[test]
+    fn routed_iff_supported_and_non_blank(
+        p in "(jira|linear)",
+        v in any::<String>(),
+    ) {
+        let k = if p == "jira" { "project_key" } else { "team_id" };
+        let creds: BTreeMap<String, String> = [(k.to_owned(), v.clone())].into();
+        let r = derive_routing(&p, &creds);
+        prop_assert_eq!(r.is_some(), !trim(&v).is_empty());
+        if let Some(r) = r {
+            prop_assert_eq!(r.resource_id(), trim(&v));
+        }
+    }
+
+    #[test]
+    fn unsupported_providers_never_route(
+        p in "[a-z_]{0,12}",
+        v in "[A-Z]{1,5}",
+    ) {
+        prop_assume!(p != "jira" && p != "linear");
+        let creds: BTreeMap<String, String> =
+            [("project_key".to_owned(), v.clone()), ("team_id".to_owned(), v)].into();
+        prop_assert!(derive_routing(&p, &creds).is_none());
+    }
+}
