@@ -1,0 +1,476 @@
+//! The contract's rules: envelope field rules, the 8 event types and their payload rules.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::{Map, Value};
+
+use crate::envelope::Envelope;
+use crate::formats;
+
+/// The lanes a work package moves through (the 7-lane set).
+pub const LANES: [&str; 7] = [
+    "planned",
+    "claimed",
+    "in_progress",
+    "for_review",
+    "done",
+    "blocked",
+    "canceled",
+];
+
+/// The aggregate types.
+pub const AGGREGATE_TYPES: [&str; 2] = ["WorkPackage", "Feature"];
+
+macro_rules! event_types {
+    ($($variant:ident),* $(,)?) => {
+        /// The 8 event types of the contract.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum EventType {
+            $(
+                #[doc = concat!("`", stringify!($variant), "`")]
+                $variant,
+            )*
+        }
+
+        impl EventType {
+            /// Every event type.
+            pub const ALL: [EventType; 8] = [$(EventType::$variant),*];
+
+            /// The wire name.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(EventType::$variant => stringify!($variant),)*
+                }
+            }
+        }
+    };
+}
+
+event_types!(
+    WPStatusChanged,
+    WPCreated,
+    WPAssigned,
+    FeatureCreated,
+    FeatureCompleted,
+    HistoryAdded,
+    ErrorLogged,
+    DependencyResolved,
+);
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EventType {
+    type Err = Rule;
+    fn from_str(s: &str) -> Result<Self, Rule> {
+        EventType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or(Rule::KnownEventType)
+    }
+}
+
+/// A rule a value must satisfy. Its `Display` says what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rule {
+    /// `^[0-9A-HJKMNP-TV-Z]{26}$`.
+    Ulid,
+    /// One of a fixed set of strings.
+    OneOf(&'static [&'static str]),
+    /// One of the 8 event types.
+    KnownEventType,
+    /// ISO 8601 date-time with an explicit offset.
+    Iso8601WithOffset,
+    /// ISO 8601 date or date-time.
+    Iso8601,
+    /// A non-empty string.
+    NonEmptyString,
+    /// A string (any).
+    String,
+    /// A string or null.
+    NullableString,
+    /// An integer >= 0 (JSON booleans are not integers).
+    NonNegativeInteger,
+    /// A UUID version 4.
+    UuidV4,
+    /// 40 lowercase hex characters.
+    CommitSha,
+    /// `owner/repo`, subgroups allowed.
+    RepoSlug,
+    /// `^WP\d{2}$`.
+    WpId,
+    /// A list of WP ids.
+    WpIdList,
+    /// `^\d{3}-[a-z0-9-]+$`.
+    FeatureSlug,
+    /// `^\d{3}$`.
+    FeatureNumber,
+    /// A required payload key is absent.
+    Required,
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rule::Ulid => f.write_str("must be a ULID (26 characters of ^[0-9A-HJKMNP-TV-Z]{26}$)"),
+            Rule::OneOf(set) => write!(f, "must be one of: {}", set.join(", ")),
+            Rule::KnownEventType => write!(
+                f,
+                "must be one of the event types: {}",
+                EventType::ALL.map(EventType::as_str).join(", ")
+            ),
+            Rule::Iso8601WithOffset => f.write_str(
+                "must be an ISO 8601 date-time with an offset (e.g. 2026-02-12T10:00:00+00:00)",
+            ),
+            Rule::Iso8601 => f.write_str("must be an ISO 8601 date or date-time"),
+            Rule::NonEmptyString => f.write_str("must be a non-empty string"),
+            Rule::String => f.write_str("must be a string"),
+            Rule::NullableString => f.write_str("must be a string or null"),
+            Rule::NonNegativeInteger => f.write_str("must be an integer >= 0"),
+            Rule::UuidV4 => f.write_str("must be a UUID v4 or null"),
+            Rule::CommitSha => f.write_str("must be 40 lowercase hex characters or null"),
+            Rule::RepoSlug => f.write_str("must be owner/repo (subgroups allowed) or null"),
+            Rule::WpId => f.write_str("must be a WP id (^WP\\d{2}$)"),
+            Rule::WpIdList => f.write_str("must be a list of WP ids (^WP\\d{2}$)"),
+            Rule::FeatureSlug => f.write_str("must be a feature slug (^\\d{3}-[a-z0-9-]+$)"),
+            Rule::FeatureNumber => f.write_str("must be a feature number (^\\d{3}$)"),
+            Rule::Required => f.write_str("missing required field"),
+        }
+    }
+}
+
+impl Rule {
+    /// Whether `value` satisfies this rule (for value rules; `Required` is about presence).
+    #[must_use]
+    pub fn check(&self, value: &Value) -> bool {
+        let s = value.as_str();
+        match self {
+            Rule::Ulid => s.is_some_and(formats::is_ulid),
+            Rule::OneOf(set) => s.is_some_and(|s| set.contains(&s)),
+            Rule::KnownEventType => s.is_some_and(|s| s.parse::<EventType>().is_ok()),
+            Rule::Iso8601WithOffset => s.is_some_and(formats::is_iso8601_with_offset),
+            Rule::Iso8601 => s.is_some_and(formats::is_iso8601),
+            Rule::NonEmptyString => s.is_some_and(|s| !s.is_empty()),
+            Rule::String => s.is_some(),
+            Rule::NullableString => value.is_null() || s.is_some(),
+            Rule::NonNegativeInteger => value.as_u64().is_some(),
+            Rule::UuidV4 => value.is_null() || s.is_some_and(formats::is_uuid_v4),
+            Rule::CommitSha => value.is_null() || s.is_some_and(formats::is_commit_sha),
+            Rule::RepoSlug => value.is_null() || s.is_some_and(formats::is_repo_slug),
+            Rule::WpId => s.is_some_and(formats::is_wp_id),
+            Rule::WpIdList => value.as_array().is_some_and(|items| {
+                items
+                    .iter()
+                    .all(|i| i.as_str().is_some_and(formats::is_wp_id))
+            }),
+            Rule::FeatureSlug => s.is_some_and(formats::is_feature_slug),
+            Rule::FeatureNumber => s.is_some_and(formats::is_feature_number),
+            Rule::Required => true,
+        }
+    }
+}
+
+/// The payload rules of one event type: required keys, then a rule per key that is checked
+/// when the key is present. Keys not listed are allowed.
+#[derive(Debug, Clone, Copy)]
+pub struct PayloadRules {
+    /// The event type.
+    pub event_type: EventType,
+    /// Keys that must be present.
+    pub required: &'static [&'static str],
+    /// `(key, rule)` checked for each present key.
+    pub validators: &'static [(&'static str, Rule)],
+}
+
+const ERROR_TYPES: &[&str] = &["validation", "runtime", "network", "auth", "unknown"];
+
+/// The payload rules of the 8 event types.
+pub const PAYLOAD_RULES: [PayloadRules; 8] = [
+    PayloadRules {
+        event_type: EventType::WPStatusChanged,
+        required: &["wp_id", "from_lane", "to_lane"],
+        validators: &[
+            ("wp_id", Rule::WpId),
+            ("from_lane", Rule::OneOf(&LANES)),
+            ("to_lane", Rule::OneOf(&LANES)),
+            ("actor", Rule::NullableString),
+            ("feature_slug", Rule::NullableString),
+        ],
+    },
+    PayloadRules {
+        event_type: EventType::WPCreated,
+        required: &["wp_id", "title", "feature_slug"],
+        validators: &[
+            ("wp_id", Rule::WpId),
+            ("title", Rule::NonEmptyString),
+            ("feature_slug", Rule::NonEmptyString),
+            ("dependencies", Rule::WpIdList),
+        ],
+    },
+    PayloadRules {
+        event_type: EventType::WPAssigned,
+        required: &["wp_id", "agent_id", "phase"],
+        validators: &[
+            ("wp_id", Rule::WpId),
+            ("agent_id", Rule::NonEmptyString),
+            ("phase", Rule::OneOf(&["implementation", "review"])),
+            ("retry_count", Rule::NonNegativeInteger),
+        ],
+    },
+    PayloadRules {
+        event_type: EventType::FeatureCreated,
+        required: &[
+            "feature_slug",
+            "feature_number",
+            "target_branch",
+            "wp_count",
+        ],
+        validators: &[
+            ("feature_slug", Rule::FeatureSlug),
+            ("feature_number", Rule::FeatureNumber),
+            ("target_branch", Rule::NonEmptyString),
+            ("wp_count", Rule::NonNegativeInteger),
+            ("created_at", Rule::Iso8601),
+        ],
+    },
+    PayloadRules {
+        event_type: EventType::FeatureCompleted,
+        required: &["feature_slug", "total_wps"],
+        validators: &[
+            ("feature_slug", Rule::NonEmptyString),
+            ("total_wps", Rule::NonNegativeInteger),
+            ("completed_at", Rule::Iso8601),
+            ("total_duration", Rule::NullableString),
+        ],
+    },
+    PayloadRules {
+        event_type: EventType::HistoryAdded,
+        required: &["wp_id", "entry_type", "entry_content"],
+        validators: &[
+            ("wp_id", Rule::WpId),
+            (
+                "entry_type",
+                Rule::OneOf(&["note", "review", "error", "comment"]),
+            ),
+            ("entry_content", Rule::NonEmptyString),
+            ("author", Rule::NullableString),
+        ],
+    },
+    PayloadRules {
+        event_type: EventType::ErrorLogged,
+        required: &["error_type", "error_message"],
+        validators: &[
+            ("error_type", Rule::OneOf(ERROR_TYPES)),
+            ("error_message", Rule::NonEmptyString),
+            ("wp_id", Rule::NullableString),
+            ("stack_trace", Rule::NullableString),
+            ("agent_id", Rule::NullableString),
+        ],
+    },
+    PayloadRules {
+        event_type: EventType::DependencyResolved,
+        required: &["wp_id", "dependency_wp_id", "resolution_type"],
+        validators: &[
+            ("wp_id", Rule::WpId),
+            ("dependency_wp_id", Rule::WpId),
+            (
+                "resolution_type",
+                Rule::OneOf(&["completed", "skipped", "merged"]),
+            ),
+        ],
+    },
+];
+
+impl EventType {
+    /// The payload rules of this event type.
+    #[must_use]
+    pub fn payload_rules(self) -> &'static PayloadRules {
+        // PAYLOAD_RULES has one entry per variant, in ALL order.
+        &PAYLOAD_RULES[self as usize]
+    }
+}
+
+/// A rule violation: which field (`event_id`, `payload.wp_id`...) broke which rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    /// The field: an envelope field, or `payload.<key>` for a payload key.
+    pub field: String,
+    /// The rule it broke.
+    pub rule: Rule,
+    /// The event type, for payload errors.
+    pub event_type: Option<EventType>,
+}
+
+impl ValidationError {
+    fn envelope(field: &str, rule: Rule) -> Self {
+        ValidationError {
+            field: field.to_owned(),
+            rule,
+            event_type: None,
+        }
+    }
+
+    /// The payload key, for payload errors.
+    #[must_use]
+    pub fn payload_key(&self) -> Option<&str> {
+        self.field.strip_prefix("payload.")
+    }
+
+    /// The message a batch endpoint puts in a rejected result, e.g.
+    /// `Invalid payload for ErrorLogged: missing required field 'error_type'`.
+    #[must_use]
+    pub fn rejection_message(&self) -> String {
+        match (self.event_type, self.payload_key()) {
+            (Some(t), Some(key)) if self.rule == Rule::Required => {
+                format!("Invalid payload for {t}: missing required field '{key}'")
+            }
+            (Some(t), Some(key)) => format!("Invalid payload for {t}: field '{key}' {}", self.rule),
+            _ => format!("Invalid envelope: field '{}' {}", self.field, self.rule),
+        }
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.field, self.rule)
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+/// Every rule violation of one envelope (never empty when returned as an error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct ValidationErrors(pub Vec<ValidationError>);
+
+impl ValidationErrors {
+    /// The first violation.
+    #[must_use]
+    pub fn first(&self) -> Option<&ValidationError> {
+        self.0.first()
+    }
+}
+
+/// Checks a payload against the rules of `event_type`, appending violations to `out`:
+/// required keys first (in the rule's order), then validators on present keys.
+pub fn validate_payload(
+    event_type: EventType,
+    payload: &Map<String, Value>,
+    out: &mut Vec<ValidationError>,
+) {
+    let rules = event_type.payload_rules();
+    let start = out.len();
+    for key in rules.required {
+        if !payload.contains_key(*key) {
+            out.push(ValidationError {
+                field: format!("payload.{key}"),
+                rule: Rule::Required,
+                event_type: Some(event_type),
+            });
+        }
+    }
+    if out.len() > start {
+        return;
+    }
+    for (key, rule) in rules.validators {
+        if let Some(v) = payload.get(*key)
+            && !rule.check(v)
+        {
+            out.push(ValidationError {
+                field: format!("payload.{key}"),
+                rule: rule.clone(),
+                event_type: Some(event_type),
+            });
+        }
+    }
+}
+
+impl Envelope {
+    /// The event type, if it is one of the 8.
+    #[must_use]
+    pub fn known_event_type(&self) -> Option<EventType> {
+        self.event_type.parse().ok()
+    }
+
+    /// Checks every rule of the contract: envelope fields, then the payload rules of the
+    /// event type.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationErrors`] listing every violation, envelope fields in wire order first.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut out = Vec::new();
+        let mut check = |field: &str, rule: Rule, value: Value| {
+            if !rule.check(&value) {
+                out.push(ValidationError::envelope(field, rule));
+            }
+        };
+        check("event_id", Rule::Ulid, self.event_id.as_str().into());
+        check(
+            "event_type",
+            Rule::KnownEventType,
+            self.event_type.as_str().into(),
+        );
+        check(
+            "aggregate_id",
+            Rule::NonEmptyString,
+            self.aggregate_id.as_str().into(),
+        );
+        check(
+            "aggregate_type",
+            Rule::OneOf(&AGGREGATE_TYPES),
+            self.aggregate_type.as_str().into(),
+        );
+        check(
+            "timestamp",
+            Rule::Iso8601WithOffset,
+            self.timestamp.as_str().into(),
+        );
+        check(
+            "node_id",
+            Rule::NonEmptyString,
+            self.node_id.as_str().into(),
+        );
+        check(
+            "lamport_clock",
+            Rule::NonNegativeInteger,
+            self.lamport_clock.into(),
+        );
+        if let Some(c) = &self.causation_id {
+            check("causation_id", Rule::Ulid, c.as_str().into());
+        }
+        check(
+            "team_slug",
+            Rule::NonEmptyString,
+            self.team_slug.as_str().into(),
+        );
+        check(
+            "project_uuid",
+            Rule::UuidV4,
+            self.project_uuid.as_deref().into(),
+        );
+        check(
+            "head_commit_sha",
+            Rule::CommitSha,
+            self.head_commit_sha.as_deref().into(),
+        );
+        check(
+            "repo_slug",
+            Rule::RepoSlug,
+            self.repo_slug.as_deref().into(),
+        );
+        if let Some(t) = self.known_event_type() {
+            validate_payload(t, &self.payload, &mut out);
+        }
+        if out.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors(out))
+        }
+    }
+}
