@@ -14,6 +14,7 @@ mod demo;
 mod manifest;
 mod snapshot;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask <task>
@@ -21,12 +22,13 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   demo              show tracker resource routing for a few example bindings
   check-contracts   check fixtures, JSON Schemas, contract docs and Rust types agree
-                    [--root DIR: check another checkout, default: this repository]
-  freeze-fixtures   rewrite fixtures/MANIFEST.blake3 after a deliberate fixture change";
+  freeze-fixtures   rewrite fixtures/MANIFEST.blake3 after a deliberate fixture change
+
+both take [--root DIR] to work on another checkout (default: this repository)";
 
 /// The repository root: the parent of this crate's directory.
-fn repo_root() -> std::path::PathBuf {
-    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+fn repo_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     here.parent().unwrap_or(here).to_path_buf()
 }
 
@@ -34,20 +36,26 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo::run(),
-        Some("check-contracts") => match args.get(1).map(String::as_str) {
-            None => contracts::main(&repo_root()),
-            Some("--root") if args.len() == 3 => contracts::main(std::path::Path::new(&args[2])),
-            Some(_) => {
-                eprintln!("error: usage: cargo xtask check-contracts [--root DIR]");
-                return ExitCode::from(2);
+        Some(task @ ("check-contracts" | "freeze-fixtures")) => {
+            let root = match &args[1..] {
+                [] => repo_root(),
+                [flag, dir] if flag == "--root" => PathBuf::from(dir),
+                _ => {
+                    eprintln!("error: usage: cargo xtask {task} [--root DIR]");
+                    return ExitCode::from(2);
+                }
+            };
+            if task == "check-contracts" {
+                contracts::main(&root)
+            } else {
+                manifest::freeze(&root).map(|n| {
+                    println!(
+                        "fixtures/{} lists {n} fixtures; review and commit it",
+                        manifest::MANIFEST
+                    );
+                })
             }
-        },
-        Some("freeze-fixtures") => manifest::freeze(&repo_root()).map(|n| {
-            println!(
-                "fixtures/{} lists {n} fixtures; review and commit it",
-                manifest::MANIFEST
-            );
-        }),
+        }
         Some("-h" | "--help") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

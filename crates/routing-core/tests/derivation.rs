@@ -1,5 +1,7 @@
 //! Every acceptance scenario and edge case of spec 048 for routing derivation, as named tests.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+
 use std::collections::{BTreeMap, HashMap};
 
 use routing_core::{

@@ -1,5 +1,7 @@
 //! Property tests: derivation is total, deterministic, and atomic (both fields or neither).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;

@@ -1,5 +1,7 @@
 //! The SaaS side (User Story 4): validating received routing fields and resolving the key.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+
 use routing_core::{
     Resolution, ResourceType, RoutingError, RoutingKey, RoutingTable, SnapshotRouting,
 };

@@ -1,0 +1,231 @@
+//! Every envelope and payload rule, accepted and rejected.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+
+use event_envelope::{Envelope, EventType, PAYLOAD_RULES, Rule, validate_payload};
+use serde_json::{Map, Value, json};
+
+fn envelope(event_type: &str, payload: Value) -> Envelope {
+    let aggregate = if event_type.starts_with("Feature") || event_type == "ErrorLogged" {
+        "Feature"
+    } else {
+        "WorkPackage"
+    };
+    Envelope::from_value(&json!({
+        "event_id": "01JMBY7K8N3QRVX2DPFG5HWT4E", "event_type": event_type,
+        "aggregate_id": "WP01", "aggregate_type": aggregate, "payload": payload,
+        "timestamp": "2026-02-12T10:00:00+00:00", "node_id": "a1b2c3d4e5f6",
+        "lamport_clock": 0, "causation_id": "01JMBY7K8N3QRVX2DPFG5HWT4F", "team_slug": "acme",
+        "project_uuid": "550e8400-e29b-41d4-a716-446655440000", "project_slug": "spec-kitty",
+        "git_branch": "main", "head_commit_sha": "0cf3f906f4f979a000cf04c78688a397d69b6a37",
+        "repo_slug": "group/sub/repo"
+    }))
+    .unwrap()
+}
+
+fn valid_payload(t: EventType) -> Value {
+    match t {
+        EventType::WPStatusChanged => {
+            json!({"wp_id": "WP01", "from_lane": "planned", "to_lane": "claimed",
+            "actor": "agent", "feature_slug": null})
+        }
+        EventType::WPCreated => json!({"wp_id": "WP01", "title": "T", "feature_slug": "048-x",
+            "dependencies": ["WP02"]}),
+        EventType::WPAssigned => {
+            json!({"wp_id": "WP01", "agent_id": "a", "phase": "review", "retry_count": 0})
+        }
+        EventType::FeatureCreated => {
+            json!({"feature_slug": "048-tracker-routing", "feature_number": "048",
+            "target_branch": "main", "wp_count": 3, "created_at": "2026-02-12"})
+        }
+        EventType::FeatureCompleted => json!({"feature_slug": "048-x", "total_wps": 0,
+            "completed_at": "2026-02-12T10:00:00Z", "total_duration": null}),
+        EventType::HistoryAdded => {
+            json!({"wp_id": "WP01", "entry_type": "comment", "entry_content": "x",
+            "author": null})
+        }
+        EventType::ErrorLogged => {
+            json!({"error_type": "network", "error_message": "m", "wp_id": null,
+            "stack_trace": "s", "agent_id": null})
+        }
+        EventType::DependencyResolved => json!({"wp_id": "WP01", "dependency_wp_id": "WP02",
+            "resolution_type": "merged"}),
+    }
+}
+
+/// A value that breaks `rule`.
+fn bad_value(rule: &Rule) -> Value {
+    match rule {
+        Rule::NullableString => json!(5),
+        Rule::NonNegativeInteger => json!(-1),
+        Rule::WpIdList => json!(["WP1"]),
+        Rule::NonEmptyString => json!(""),
+        _ => json!("not valid\n"),
+    }
+}
+
+#[test]
+fn every_event_type_accepts_its_valid_payload_with_extra_keys() {
+    for t in EventType::ALL {
+        let mut p = valid_payload(t);
+        p["some_future_key"] = json!({"anything": true});
+        envelope(t.as_str(), p)
+            .validate()
+            .unwrap_or_else(|e| panic!("{t}: {e}"));
+    }
+}
+
+#[test]
+fn every_required_key_is_enforced() {
+    for rules in PAYLOAD_RULES {
+        for key in rules.required {
+            let mut p = valid_payload(rules.event_type);
+            p.as_object_mut().unwrap().remove(*key);
+            let errs = envelope(rules.event_type.as_str(), p)
+                .validate()
+                .unwrap_err();
+            let e = errs.first().unwrap();
+            assert_eq!(e.field, format!("payload.{key}"));
+            assert_eq!(e.rule, Rule::Required);
+            assert_eq!(
+                e.rejection_message(),
+                format!(
+                    "Invalid payload for {}: missing required field '{key}'",
+                    rules.event_type
+                )
+            );
+        }
+    }
+}
+
+#[test]
+fn every_validator_rejects_a_bad_value_and_names_the_key() {
+    for rules in PAYLOAD_RULES {
+        for (key, rule) in rules.validators {
+            let mut p = valid_payload(rules.event_type);
+            p[*key] = bad_value(rule);
+            let errs = envelope(rules.event_type.as_str(), p)
+                .validate()
+                .unwrap_err();
+            assert_eq!(errs.0.len(), 1, "{} {key}: {errs}", rules.event_type);
+            assert_eq!(errs.0[0].field, format!("payload.{key}"));
+            assert_eq!(&errs.0[0].rule, rule);
+            assert_eq!(errs.0[0].event_type, Some(rules.event_type));
+        }
+    }
+}
+
+#[test]
+fn nullable_payload_strings_accept_null_and_strings() {
+    for rules in PAYLOAD_RULES {
+        for (key, rule) in rules.validators {
+            if *rule == Rule::NullableString {
+                for ok in [Value::Null, json!("text")] {
+                    let mut p = valid_payload(rules.event_type);
+                    p[*key] = ok;
+                    envelope(rules.event_type.as_str(), p).validate().unwrap();
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn lanes_are_the_seven_lane_set() {
+    for lane in [
+        "planned",
+        "claimed",
+        "in_progress",
+        "for_review",
+        "done",
+        "blocked",
+        "canceled",
+    ] {
+        let mut p = valid_payload(EventType::WPStatusChanged);
+        p["to_lane"] = json!(lane);
+        envelope("WPStatusChanged", p).validate().unwrap();
+    }
+    for lane in ["approved", "Done", "in-progress", ""] {
+        let mut p = valid_payload(EventType::WPStatusChanged);
+        p["from_lane"] = json!(lane);
+        assert!(envelope("WPStatusChanged", p).validate().is_err(), "{lane}");
+    }
+}
+
+#[test]
+fn booleans_are_not_integers() {
+    let mut p = valid_payload(EventType::WPAssigned);
+    p["retry_count"] = json!(true);
+    assert!(envelope("WPAssigned", p).validate().is_err());
+}
+
+#[test]
+fn missing_required_keys_are_reported_before_values() {
+    let mut p = Map::new();
+    p.insert("wp_id".into(), json!("bad"));
+    let mut out = Vec::new();
+    validate_payload(EventType::WPStatusChanged, &p, &mut out);
+    let fields: Vec<&str> = out.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["payload.from_lane", "payload.to_lane"]);
+}
+
+fn with(field: &str, value: Value) -> Result<(), String> {
+    let mut v = envelope("WPStatusChanged", valid_payload(EventType::WPStatusChanged)).to_value();
+    v[field] = value;
+    Envelope::from_value(&v)
+        .unwrap()
+        .validate()
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn envelope_field_rules_accept_and_reject() {
+    let cases: &[(&str, Value, bool)] = &[
+        ("event_id", json!("01JMBY7K8N3QRVX2DPFG5HWT4E"), true),
+        ("event_id", json!("01JMBY7K8N3QRVX2DPFG5HWT4"), false),
+        (
+            "event_id",
+            json!("550e8400-e29b-41d4-a716-446655440000"),
+            false,
+        ),
+        ("causation_id", Value::Null, true),
+        ("causation_id", json!("01JMBY7K8N3QRVX2DPFG5HWT4I"), false),
+        ("aggregate_type", json!("Feature"), true),
+        ("aggregate_type", json!("workpackage"), false),
+        ("timestamp", json!("2026-02-12T10:00:00.5-08:00"), true),
+        ("timestamp", json!("2026-02-12T10:00:00Z"), true),
+        ("timestamp", json!("2026-02-12"), false),
+        ("timestamp", json!("yesterday"), false),
+        ("node_id", json!(""), false),
+        ("lamport_clock", json!(0), true),
+        ("lamport_clock", json!(-5), false),
+        ("team_slug", json!(""), false),
+        ("project_uuid", Value::Null, true),
+        ("project_uuid", json!("not-a-uuid"), false),
+        ("head_commit_sha", Value::Null, true),
+        ("head_commit_sha", json!("abc"), false),
+        ("repo_slug", Value::Null, true),
+        ("repo_slug", json!("owner/repo"), true),
+        ("repo_slug", json!("owner/"), false),
+        ("event_type", json!("WPDeleted"), false),
+        ("aggregate_id", json!(""), false),
+    ];
+    for (field, value, ok) in cases {
+        let r = with(field, value.clone());
+        assert_eq!(r.is_ok(), *ok, "{field} = {value}: {r:?}");
+        if let Err(msg) = r {
+            assert!(msg.starts_with(field), "{msg}");
+        }
+    }
+}
+
+#[test]
+fn all_violations_are_listed_in_wire_order() {
+    let mut v = envelope("WPStatusChanged", valid_payload(EventType::WPStatusChanged)).to_value();
+    v["event_id"] = json!("x");
+    v["repo_slug"] = json!("x");
+    v["payload"]["to_lane"] = json!("nowhere");
+    let errs = Envelope::from_value(&v).unwrap().validate().unwrap_err();
+    let fields: Vec<&str> = errs.0.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["event_id", "repo_slug", "payload.to_lane"]);
+}
