@@ -1,0 +1,211 @@
+//! `~/.spec-kitty/credentials` (TOML): provider credentials in `[tracker.providers.<name>]`.
+//!
+//! Edits go through `toml_edit`, so every other table (`[tokens]`, `[user]`, `[server]` of
+//! SaaS login) and every comment is kept. A write holds an exclusive lock on the side file
+//! `credentials.lock` across read-modify-write, writes a temp file created 0600 in the same
+//! directory, fsyncs it and renames it over the target: the file is never readable by others,
+//! truncated or half-written, and concurrent writers from several processes all land.
+//!
+//! Values are never put in error messages.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use routing_core::{CredentialValue, is_blank};
+use toml_edit::{DocumentMut, Item, Table, value};
+
+use crate::atomic;
+use crate::error::{Result, StoreError, io};
+use crate::paths::{SpecKittyHome, create_private_dir};
+
+/// A provider's credentials: strings and integers as stored; other TOML types as
+/// [`CredentialValue::Other`].
+pub type Credentials = BTreeMap<String, CredentialValue>;
+
+/// The credentials file of a spec-kitty home.
+#[derive(Debug, Clone)]
+pub struct CredentialStore {
+    path: PathBuf,
+    lock_path: PathBuf,
+}
+
+struct Lock(#[allow(dead_code)] File);
+
+impl CredentialStore {
+    /// The store of `home`.
+    #[must_use]
+    pub fn new(home: &SpecKittyHome) -> Self {
+        CredentialStore {
+            path: home.credentials_path(),
+            lock_path: home.dir().join("credentials.lock"),
+        }
+    }
+
+    /// The credentials file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> Result<Lock> {
+        if let Some(dir) = self.lock_path.parent() {
+            create_private_dir(dir)?;
+        }
+        let mut opts = OpenOptions::new();
+        opts.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let file = opts
+            .open(&self.lock_path)
+            .map_err(io("opening", &self.lock_path))?;
+        file.lock().map_err(io("locking", &self.lock_path))?;
+        Ok(Lock(file))
+    }
+
+    fn read_doc(&self) -> Result<DocumentMut> {
+        let text = match fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(io("reading", &self.path)(e)),
+        };
+        text.parse::<DocumentMut>().map_err(|e| StoreError::Toml {
+            path: self.path.clone(),
+            line: e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+            message: e.message().to_owned(),
+        })
+    }
+
+    fn providers_table<'d>(&self, doc: &'d DocumentMut) -> Result<Option<&'d Table>> {
+        let Some(tracker) = doc.get("tracker") else {
+            return Ok(None);
+        };
+        let shape = |what: &str| StoreError::Shape {
+            path: self.path.clone(),
+            message: format!("`{what}` is not a table"),
+        };
+        let tracker = tracker.as_table().ok_or_else(|| shape("tracker"))?;
+        match tracker.get("providers") {
+            None => Ok(None),
+            Some(p) => p
+                .as_table()
+                .map(Some)
+                .ok_or_else(|| shape("tracker.providers")),
+        }
+    }
+
+    /// The credentials of `provider` (empty when none are stored).
+    ///
+    /// # Errors
+    ///
+    /// A read error, or malformed TOML (naming file and line, never a value).
+    pub fn get_provider(&self, provider: &str) -> Result<Credentials> {
+        let doc = self.read_doc()?;
+        let mut out = Credentials::new();
+        let Some(providers) = self.providers_table(&doc)? else {
+            return Ok(out);
+        };
+        let Some(table) = providers.get(provider).and_then(Item::as_table_like) else {
+            return Ok(out);
+        };
+        for (k, item) in table.iter() {
+            let v = match item.as_value() {
+                Some(toml_edit::Value::String(s)) => CredentialValue::String(s.value().clone()),
+                Some(toml_edit::Value::Integer(i)) => CredentialValue::Integer(*i.value()),
+                _ => CredentialValue::Other,
+            };
+            out.insert(k.to_owned(), v);
+        }
+        Ok(out)
+    }
+
+    /// Replaces the credentials of `provider`, keeping only non-blank keys and values
+    /// (strings trimmed of nothing: values are stored as given; blank ones are dropped).
+    ///
+    /// # Errors
+    ///
+    /// A lock, read or write error, or malformed TOML (the file is left as it was).
+    pub fn set_provider(&self, provider: &str, values: &Credentials) -> Result<()> {
+        let _lock = self.lock()?;
+        let mut doc = self.read_doc()?;
+        self.providers_table(&doc)?;
+        let mut table = Table::new();
+        for (k, v) in values {
+            if is_blank(k) {
+                continue;
+            }
+            match v {
+                CredentialValue::String(s) if !is_blank(s) => {
+                    table.insert(k, value(s.as_str()));
+                }
+                CredentialValue::Integer(i) => {
+                    table.insert(k, value(*i));
+                }
+                _ => {}
+            }
+        }
+        let tracker = doc
+            .entry("tracker")
+            .or_insert_with(|| implicit_table().into());
+        let providers = tracker.as_table_mut().map(|t| {
+            t.entry("providers")
+                .or_insert_with(|| implicit_table().into())
+        });
+        match providers.and_then(Item::as_table_mut) {
+            Some(p) => {
+                p.insert(provider, Item::Table(table));
+            }
+            None => {
+                return Err(StoreError::Shape {
+                    path: self.path.clone(),
+                    message: "`tracker.providers` is not a table".to_owned(),
+                });
+            }
+        }
+        self.write(&doc)
+    }
+
+    /// Removes the credentials of `provider`; other providers and tables are kept.
+    ///
+    /// # Errors
+    ///
+    /// As [`CredentialStore::set_provider`].
+    pub fn clear_provider(&self, provider: &str) -> Result<bool> {
+        let _lock = self.lock()?;
+        let mut doc = self.read_doc()?;
+        if self
+            .providers_table(&doc)?
+            .is_none_or(|p| !p.contains_key(provider))
+        {
+            return Ok(false);
+        }
+        let removed = doc
+            .get_mut("tracker")
+            .and_then(|t| t.get_mut("providers"))
+            .and_then(Item::as_table_mut)
+            .and_then(|p| p.remove(provider))
+            .is_some();
+        if removed {
+            self.write(&doc)?;
+        }
+        Ok(removed)
+    }
+
+    fn write(&self, doc: &DocumentMut) -> Result<()> {
+        if let Some(dir) = self.path.parent() {
+            create_private_dir(dir)?;
+        }
+        atomic::replace(&self.path, doc.to_string().as_bytes(), 0o600)
+    }
+}
+
+fn implicit_table() -> Table {
+    let mut t = Table::new();
+    t.set_implicit(true);
+    t
+}

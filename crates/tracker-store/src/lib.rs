@@ -1,0 +1,62 @@
+//! On-disk tracker state for spec-kitty, byte-compatible with the Python `spec-kitty-cli`
+//! 2.1.x, so a user can run either CLI on the same project and home directory.
+//!
+//! # What this crate owns
+//!
+//! - [`find_project_root`] and [`ProjectConfig`]: the `tracker:` section and project
+//!   identity of `.kittify/config.yaml`, edited without disturbing any other byte.
+//! - [`CredentialStore`]: `~/.spec-kitty/credentials` (TOML), `[tracker.providers.<name>]`,
+//!   written atomically, privately (0600) and under a lock.
+//! - [`IssueCache`]: the SQLite issue/checkpoint/mapping cache under
+//!   `~/.spec-kitty/trackers/<scope>.db` ([`cache_scope`]).
+//!
+//! # What it must never do
+//!
+//! Lose or silently rewrite anything a user wrote; leave secrets readable by others; put a
+//! credential value in an error; reset a cache it cannot read; print; read the environment
+//! (callers pass `HOME`/`SPEC_KITTY_HOME` to [`SpecKittyHome::resolve`]).
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod atomic;
+mod cache;
+mod config;
+mod credentials;
+mod error;
+mod paths;
+mod time;
+
+pub use cache::{
+    BUSY_TIMEOUT, CanonicalIssue, Checkpoint, IssueCache, IssueRef, IssueRow, Mapping, cache_path,
+    cache_scope,
+};
+pub use config::{
+    DEFAULT_DOCTRINE_MODE, DOCTRINE_MODES, ProjectConfig, ProjectIdentity, TrackerConfig,
+};
+pub use credentials::{CredentialStore, Credentials};
+pub use error::{Result, StoreError};
+pub use paths::{SpecKittyHome, find_project_root};
+pub use time::{isoformat_utc, now_isoformat};
+
+use routing_core::CredentialValue;
+
+/// The cache scope of a binding from its provider, workspace and credentials, with the
+/// Python CLI's credential fallbacks (see [`cache_scope`]).
+#[must_use]
+pub fn binding_scope(provider: &str, workspace: &str, credentials: &Credentials) -> String {
+    let text = |keys: [&str; 2]| -> Option<String> {
+        keys.iter().find_map(|k| match credentials.get(*k) {
+            Some(CredentialValue::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(CredentialValue::Integer(i)) => Some(i.to_string()),
+            _ => None,
+        })
+    };
+    cache_scope(
+        provider,
+        workspace,
+        text(["server_url", "base_url"]).as_deref(),
+        text(["username", "email"]).as_deref(),
+        text(["team_slug", "team_slug"]).as_deref(),
+    )
+}

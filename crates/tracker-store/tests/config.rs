@@ -1,0 +1,263 @@
+//! `.kittify/config.yaml`: reading, comment-preserving bind/unbind, malformed input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+
+use std::collections::BTreeMap;
+use std::fs;
+
+use tracker_store::{ProjectConfig, StoreError, TrackerConfig, find_project_root};
+
+const BEFORE: &str = "\
+# spec-kitty project settings
+# (hand-edited: keep my comments)
+project:
+  uuid: 550e8400-e29b-41d4-a716-446655440000  # identity
+  slug: spec-kitty
+
+agents:
+    - claude     # odd indentation, kept as is
+    - codex
+
+# the tracker section follows
+tracker:
+  provider: linear   # old binding
+  workspace: old
+  doctrine:
+    mode: split_ownership
+
+# trailing section
+vcs: {type: git}
+";
+
+const AFTER_BIND: &str = "\
+# spec-kitty project settings
+# (hand-edited: keep my comments)
+project:
+  uuid: 550e8400-e29b-41d4-a716-446655440000  # identity
+  slug: spec-kitty
+
+agents:
+    - claude     # odd indentation, kept as is
+    - codex
+
+# the tracker section follows
+tracker:
+  provider: jira
+  workspace: acme.atlassian.net
+  doctrine:
+    mode: external_authoritative
+    field_owners:
+      status: external
+      title: \"yes\"
+
+# trailing section
+vcs: {type: git}
+";
+
+const AFTER_UNBIND: &str = "\
+# spec-kitty project settings
+# (hand-edited: keep my comments)
+project:
+  uuid: 550e8400-e29b-41d4-a716-446655440000  # identity
+  slug: spec-kitty
+
+agents:
+    - claude     # odd indentation, kept as is
+    - codex
+
+# the tracker section follows
+
+# trailing section
+vcs: {type: git}
+";
+
+fn project(text: Option<&str>) -> (tempfile::TempDir, ProjectConfig) {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".kittify")).unwrap();
+    if let Some(t) = text {
+        fs::write(dir.path().join(".kittify/config.yaml"), t).unwrap();
+    }
+    let cfg = ProjectConfig::at_root(dir.path());
+    (dir, cfg)
+}
+
+fn jira() -> TrackerConfig {
+    TrackerConfig {
+        provider: Some("jira".into()),
+        workspace: Some("acme.atlassian.net".into()),
+        doctrine_mode: "external_authoritative".into(),
+        field_owners: BTreeMap::from([
+            ("status".into(), "external".into()),
+            ("title".into(), "yes".into()),
+        ]),
+    }
+}
+
+#[test]
+fn bind_replaces_only_the_tracker_block_golden() {
+    let (_d, cfg) = project(Some(BEFORE));
+    cfg.set_tracker(&jira()).unwrap();
+    assert_eq!(fs::read_to_string(cfg.path()).unwrap(), AFTER_BIND);
+    assert_eq!(cfg.tracker().unwrap(), jira());
+    // Idempotent.
+    cfg.set_tracker(&jira()).unwrap();
+    assert_eq!(fs::read_to_string(cfg.path()).unwrap(), AFTER_BIND);
+}
+
+#[test]
+fn unbind_removes_only_the_tracker_block_golden() {
+    let (_d, cfg) = project(Some(AFTER_BIND));
+    cfg.clear_tracker().unwrap();
+    assert_eq!(fs::read_to_string(cfg.path()).unwrap(), AFTER_UNBIND);
+    assert_eq!(cfg.tracker().unwrap(), TrackerConfig::default());
+    cfg.clear_tracker().unwrap();
+    assert_eq!(fs::read_to_string(cfg.path()).unwrap(), AFTER_UNBIND);
+}
+
+#[test]
+fn bind_appends_when_there_is_no_section_or_no_file() {
+    let (_d, cfg) = project(Some("project:\n  slug: x"));
+    cfg.set_tracker(&jira()).unwrap();
+    let text = fs::read_to_string(cfg.path()).unwrap();
+    assert!(
+        text.starts_with("project:\n  slug: x\ntracker:\n  provider: jira\n"),
+        "{text}"
+    );
+    let (_d, cfg) = project(None);
+    cfg.set_tracker(&jira()).unwrap();
+    assert_eq!(cfg.tracker().unwrap(), jira());
+}
+
+#[test]
+fn crlf_files_stay_crlf() {
+    let (_d, cfg) = project(Some("project:\r\n  slug: x\r\n"));
+    cfg.set_tracker(&jira()).unwrap();
+    let text = fs::read_to_string(cfg.path()).unwrap();
+    assert!(!text.replace("\r\n", "").contains('\n'), "{text:?}");
+}
+
+#[test]
+fn values_that_need_quotes_read_back_exactly() {
+    let (_d, cfg) = project(Some(""));
+    let mut c = jira();
+    c.workspace = Some("team: #1 'x' \"y\" null".into());
+    c.field_owners = BTreeMap::from([("123".into(), "true".into()), ("a b".into(), "~".into())]);
+    cfg.set_tracker(&c).unwrap();
+    assert_eq!(cfg.tracker().unwrap(), c);
+}
+
+#[test]
+fn reading_trims_defaults_and_drops_blanks() {
+    let (_d, cfg) = project(Some(
+        "tracker:\n  provider: '  Jira  '\n  workspace: '   '\n  doctrine:\n    mode: ''\n    field_owners: {title: '  ', ' ': x, status: external}\n",
+    ));
+    let t = cfg.tracker().unwrap();
+    assert_eq!(t.provider.as_deref(), Some("Jira"));
+    assert_eq!(t.workspace, None);
+    assert_eq!(t.doctrine_mode, "external_authoritative");
+    assert_eq!(
+        t.field_owners,
+        BTreeMap::from([("status".into(), "external".into())])
+    );
+    assert!(
+        t.binding().is_none(),
+        "a binding needs provider and workspace"
+    );
+}
+
+#[test]
+fn identity_is_read_as_strings_or_none() {
+    let (_d, cfg) = project(Some(
+        "project:\n  uuid: 550e8400-e29b-41d4-a716-446655440000\n  slug: 42\n",
+    ));
+    let id = cfg.identity();
+    assert_eq!(
+        id.uuid.as_deref(),
+        Some("550e8400-e29b-41d4-a716-446655440000")
+    );
+    assert_eq!(id.slug.as_deref(), Some("42"));
+    let (_d, cfg) = project(None);
+    assert_eq!(cfg.identity(), Default::default());
+    let (_d, cfg) = project(Some("project: [\n"));
+    assert_eq!(
+        cfg.identity(),
+        Default::default(),
+        "unreadable means unknown identity"
+    );
+}
+
+#[test]
+fn malformed_yaml_is_an_error_naming_file_and_line_and_is_never_overwritten() {
+    let bad = "project:\n  slug: x\ntracker:\n  provider: [jira\n  workspace: w\n";
+    let (_d, cfg) = project(Some(bad));
+    for result in [cfg.set_tracker(&jira()), cfg.clear_tracker()] {
+        let err = result.unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            matches!(err, StoreError::Yaml { line: Some(_), .. }),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("config.yaml") && msg.contains("at line"),
+            "{msg}"
+        );
+        assert_eq!(fs::read_to_string(cfg.path()).unwrap(), bad);
+    }
+    assert!(cfg.tracker().is_err());
+}
+
+#[test]
+fn a_tracker_section_of_the_wrong_shape_is_refused() {
+    let text = "tracker:\n  - jira\n";
+    let (_d, cfg) = project(Some(text));
+    let err = cfg.set_tracker(&jira()).unwrap_err();
+    assert!(
+        err.to_string().contains("`tracker:` is not a mapping"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(cfg.path()).unwrap(), text);
+    let text = "- just\n- a list\n";
+    let (_d, cfg) = project(Some(text));
+    assert!(cfg.set_tracker(&jira()).is_err());
+    assert_eq!(fs::read_to_string(cfg.path()).unwrap(), text);
+}
+
+#[test]
+fn a_flow_style_tracker_section_is_replaced_cleanly() {
+    let (_d, cfg) = project(Some("a: 1\ntracker: {provider: x, workspace: y}\nb: 2\n"));
+    cfg.set_tracker(&jira()).unwrap();
+    let text = fs::read_to_string(cfg.path()).unwrap();
+    assert!(
+        text.starts_with("a: 1\ntracker:\n") && text.ends_with("b: 2\n"),
+        "{text}"
+    );
+    assert_eq!(cfg.tracker().unwrap(), jira());
+}
+
+#[test]
+fn project_root_is_found_from_a_nested_directory() {
+    let (dir, _cfg) = project(Some(""));
+    let nested = dir.path().join("src/deep/er");
+    fs::create_dir_all(&nested).unwrap();
+    assert_eq!(find_project_root(&nested).unwrap(), dir.path());
+    let outside = tempfile::tempdir().unwrap();
+    let err = find_project_root(outside.path()).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("not inside a spec-kitty project"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn permissions_of_the_config_are_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_d, cfg) = project(Some("a: 1\n"));
+    fs::set_permissions(cfg.path(), fs::Permissions::from_mode(0o640)).unwrap();
+    cfg.set_tracker(&jira()).unwrap();
+    assert_eq!(
+        fs::metadata(cfg.path()).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+}
