@@ -12,7 +12,7 @@ use routing_core::{CredentialValue, derive_routing, normalize_provider, wire_fie
 use serde_json::Value;
 
 use crate::manifest;
-use crate::snapshot::{self, SNAPSHOT_FIELDS};
+use contract_server::{SNAPSHOT_FIELDS, validate_snapshot};
 
 /// The JSON Schemas, by the tag used in fixtures and doc examples.
 struct Schemas {
@@ -316,7 +316,7 @@ fn check_snapshot_fixture(schemas: &Schemas, doc: &Value) -> Result<()> {
     if let Some(e) = schema_errors(&schemas.snapshot, payload) {
         bail!("payload fails tracker-snapshot schema: {e}");
     }
-    snapshot::validate(payload).map_err(|e| anyhow!("payload: {e}"))?;
+    validate_snapshot(payload).map_err(|e| anyhow!("payload: {e}"))?;
     let keys: Vec<&str> = payload
         .as_object()
         .map(|m| m.keys().map(String::as_str).collect())
@@ -338,7 +338,7 @@ fn check_snapshot_fixture(schemas: &Schemas, doc: &Value) -> Result<()> {
         bail!("routing fields differ from derive_routing: expected ({ty:?}, {id:?})");
     }
     let body = serde_json::to_vec(payload)?;
-    let key = snapshot::idempotency_key(&body);
+    let key = tracker_client::idempotency_key(&body);
     if doc["idempotency_key"] != key.as_str() {
         bail!("idempotency_key differs from blake3 of the compact body: expected {key}");
     }
@@ -359,7 +359,7 @@ fn rust_check(kind: &str, document: &Value) -> Result<(), String> {
             }
             Ok(())
         }
-        "snapshot" => snapshot::validate(document),
+        "snapshot" => validate_snapshot(document).map(|_| ()),
         other => Err(format!("unknown kind {other:?}")),
     }
 }

@@ -12,7 +12,6 @@
 mod contracts;
 mod demo;
 mod manifest;
-mod snapshot;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

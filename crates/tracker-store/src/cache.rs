@@ -388,6 +388,40 @@ impl IssueCache {
         Ok(())
     }
 
+    /// Inserts or replaces many issues in one transaction (all or none).
+    ///
+    /// # Errors
+    ///
+    /// As [`IssueCache::upsert_issue`]; nothing is written when any issue fails.
+    pub fn upsert_issues<'i>(
+        &mut self,
+        issues: impl IntoIterator<Item = &'i CanonicalIssue>,
+        now: &str,
+    ) -> Result<usize> {
+        let mut rows = Vec::new();
+        for issue in issues {
+            let identity = issue.reference.identity()?;
+            let payload =
+                serde_json::to_string(issue).map_err(|e| StoreError::InvalidRef(e.to_string()))?;
+            rows.push((identity, issue, payload));
+        }
+        self.write(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO tracker_issues(identity, system, workspace, issue_id, payload, updated_at)
+                 VALUES(?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(identity) DO UPDATE SET
+                    system = excluded.system, workspace = excluded.workspace,
+                    issue_id = excluded.issue_id, payload = excluded.payload,
+                    updated_at = excluded.updated_at",
+            )?;
+            for (identity, issue, payload) in &rows {
+                let r = &issue.reference;
+                stmt.execute(params![identity, r.system, r.workspace, r.id, payload, now])?;
+            }
+            Ok(rows.len())
+        })
+    }
+
     fn row(
         &self,
         r: &rusqlite::Row<'_>,
@@ -492,6 +526,67 @@ impl IssueCache {
             f(self.to_issue_row(raw)?)?;
         }
         Ok(())
+    }
+
+    /// Up to `limit` issues of `system` whose identity sorts after `after` (all when `None`),
+    /// in identity order: keyset paging for callers that pull rows (e.g. a streaming body).
+    ///
+    /// # Errors
+    ///
+    /// A SQLite error, or [`StoreError::BadRow`].
+    pub fn issues_page(
+        &self,
+        system: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<IssueRow>> {
+        // Two statements, so the page after the first is a SEARCH on the primary key
+        // (an `?2 IS NULL OR` form makes SQLite scan from the start on every page).
+        let sql = match after {
+            None => {
+                "SELECT identity, system, workspace, issue_id, payload, updated_at FROM tracker_issues
+                 WHERE system = ?1 ORDER BY identity ASC LIMIT ?2"
+            }
+            Some(_) => {
+                "SELECT identity, system, workspace, issue_id, payload, updated_at FROM tracker_issues
+                 WHERE system = ?1 AND identity > ?3 ORDER BY identity ASC LIMIT ?2"
+            }
+        };
+        let mut stmt = self.conn.prepare_cached(sql).map_err(self.err())?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let raws: Vec<_> = match after {
+            None => stmt
+                .query_map(params![system, limit], |r| self.row(r))
+                .and_then(Iterator::collect::<rusqlite::Result<_>>),
+            Some(a) => stmt
+                .query_map(params![system, limit, a], |r| self.row(r))
+                .and_then(Iterator::collect::<rusqlite::Result<_>>),
+        }
+        .map_err(self.err())?;
+        raws.into_iter().map(|r| self.to_issue_row(r)).collect()
+    }
+
+    /// Runs `f` inside one read transaction, so every read it makes sees the same state of
+    /// the cache even while another process writes (WAL snapshot isolation).
+    ///
+    /// # Errors
+    ///
+    /// A SQLite error starting or ending the transaction.
+    pub fn read_consistent<T>(&self, f: impl FnOnce(&Self) -> T) -> Result<T> {
+        self.conn
+            .execute_batch("BEGIN DEFERRED")
+            .map_err(self.err())?;
+        // The snapshot starts at the first read.
+        let started: rusqlite::Result<i64> =
+            self.conn
+                .query_row("SELECT COUNT(*) FROM tracker_checkpoints", [], |r| r.get(0));
+        if let Err(e) = started {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(classify(&self.path, e));
+        }
+        let out = f(self);
+        self.conn.execute_batch("COMMIT").map_err(self.err())?;
+        Ok(out)
     }
 
     /// Every issue of `system`, in identity order (see [`IssueCache::for_each_issue`] to stream).

@@ -7,7 +7,6 @@
 //! section, every other top-level key unchanged, in the same order) before it is written
 //! atomically. Comments inside the old `tracker:` block are replaced along with it.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -35,8 +34,9 @@ pub struct TrackerConfig {
     pub workspace: Option<String>,
     /// `doctrine.mode`, default [`DEFAULT_DOCTRINE_MODE`].
     pub doctrine_mode: String,
-    /// `doctrine.field_owners`, blank keys and values dropped.
-    pub field_owners: BTreeMap<String, String>,
+    /// `doctrine.field_owners` in file order, blank keys and values dropped (a later
+    /// duplicate key replaces an earlier one in place).
+    pub field_owners: Vec<(String, String)>,
 }
 
 impl Default for TrackerConfig {
@@ -45,8 +45,16 @@ impl Default for TrackerConfig {
             provider: None,
             workspace: None,
             doctrine_mode: DEFAULT_DOCTRINE_MODE.to_owned(),
-            field_owners: BTreeMap::new(),
+            field_owners: Vec::new(),
         }
+    }
+}
+
+/// Sets `key` in an ordered owner list: replaced in place if present, else appended.
+pub fn set_owner(owners: &mut Vec<(String, String)>, key: String, value: String) {
+    match owners.iter_mut().find(|(k, _)| *k == key) {
+        Some(entry) => entry.1 = value,
+        None => owners.push((key, value)),
     }
 }
 
@@ -158,7 +166,7 @@ impl ProjectConfig {
                         && !k.trim().is_empty()
                         && !v.trim().is_empty()
                     {
-                        config.field_owners.insert(k, v);
+                        set_owner(&mut config.field_owners, k, v);
                     }
                 }
             }

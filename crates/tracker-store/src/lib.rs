@@ -32,7 +32,7 @@ pub use cache::{
     cache_scope,
 };
 pub use config::{
-    DEFAULT_DOCTRINE_MODE, DOCTRINE_MODES, ProjectConfig, ProjectIdentity, TrackerConfig,
+    DEFAULT_DOCTRINE_MODE, DOCTRINE_MODES, ProjectConfig, ProjectIdentity, TrackerConfig, set_owner,
 };
 pub use credentials::{CredentialStore, Credentials};
 pub use error::{Result, StoreError};

@@ -2,7 +2,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
 
-use std::collections::BTreeMap;
 use std::fs;
 
 use tracker_store::{ProjectConfig, StoreError, TrackerConfig, find_project_root};
@@ -86,10 +85,10 @@ fn jira() -> TrackerConfig {
         provider: Some("jira".into()),
         workspace: Some("acme.atlassian.net".into()),
         doctrine_mode: "external_authoritative".into(),
-        field_owners: BTreeMap::from([
+        field_owners: vec![
             ("status".into(), "external".into()),
             ("title".into(), "yes".into()),
-        ]),
+        ],
     }
 }
 
@@ -141,7 +140,11 @@ fn values_that_need_quotes_read_back_exactly() {
     let (_d, cfg) = project(Some(""));
     let mut c = jira();
     c.workspace = Some("team: #1 'x' \"y\" null".into());
-    c.field_owners = BTreeMap::from([("123".into(), "true".into()), ("a b".into(), "~".into())]);
+    c.field_owners = vec![
+        ("zeta".into(), "true".into()),
+        ("123".into(), "x".into()),
+        ("a b".into(), "~".into()),
+    ];
     cfg.set_tracker(&c).unwrap();
     assert_eq!(cfg.tracker().unwrap(), c);
 }
@@ -157,7 +160,7 @@ fn reading_trims_defaults_and_drops_blanks() {
     assert_eq!(t.doctrine_mode, "external_authoritative");
     assert_eq!(
         t.field_owners,
-        BTreeMap::from([("status".into(), "external".into())])
+        vec![("status".to_owned(), "external".to_owned())]
     );
     assert!(
         t.binding().is_none(),

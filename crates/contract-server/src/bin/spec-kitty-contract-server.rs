@@ -1,0 +1,67 @@
+//! `spec-kitty-contract-server`: runs the reference receiver on loopback until stdin closes
+//! or it is killed.
+//!
+//! ```text
+//! spec-kitty-contract-server [--port N] [--mappings FILE] [--listen ADDR --allow-non-loopback]
+//! ```
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use anyhow::{Context, bail};
+use contract_server::{ContractServer, ServerConfig, parse_mappings};
+
+fn main() -> anyhow::Result<()> {
+    let mut config = ServerConfig::default();
+    let mut port = 0u16;
+    let mut ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--port" => {
+                port = args
+                    .next()
+                    .context("--port needs a number")?
+                    .parse()
+                    .context("--port needs a number")?
+            }
+            "--listen" => {
+                ip = args
+                    .next()
+                    .context("--listen needs an IP")?
+                    .parse()
+                    .context("--listen needs an IP")?
+            }
+            "--allow-non-loopback" => config.allow_non_loopback = true,
+            "--mappings" => {
+                let path = args.next().context("--mappings needs a file")?;
+                let text =
+                    std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+                config.mappings = parse_mappings(&text)
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| path.clone())?;
+            }
+            "-h" | "--help" => {
+                println!(
+                    "usage: spec-kitty-contract-server [--port N] [--mappings FILE] [--listen IP --allow-non-loopback]"
+                );
+                return Ok(());
+            }
+            other => bail!("unknown argument {other:?}; see --help"),
+        }
+    }
+    config.addr = SocketAddr::new(ip, port);
+    let server = ContractServer::start(config).context("starting the server")?;
+    println!("listening on {}", server.url());
+    println!(
+        "snapshot endpoint: {}{}",
+        server.url(),
+        contract_server::SNAPSHOT_PATH
+    );
+    println!("close stdin (Ctrl-D) to stop");
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    server.shutdown();
+    Ok(())
+}

@@ -1,0 +1,49 @@
+//! A local reference receiver of the spec-kitty wire contracts, bound to loopback.
+//!
+//! # What this crate owns
+//!
+//! - [`validate_snapshot`]: the snapshot payload contract as a receiver checks it, with
+//!   `routing-core` (atomic null routing, wire values, provider consistency).
+//! - [`ContractServer`]: `POST /api/v1/connectors/trackers/snapshots/` (validates, resolves
+//!   the routing key against the mappings given at start-up, remembers idempotency keys:
+//!   same key and body replay the answer, same key with another body is 422) and
+//!   `POST /api/v1/events/batch/` (validates events with `event-envelope`, answers
+//!   per-event results, duplicates by `event_id`). Tests queue [`Fault`]s to make it fail.
+//!
+//! # What it must never do
+//!
+//! Listen beyond loopback unless asked; reach out to any network; keep running after
+//! [`ContractServer::shutdown`] or drop. It is a reference and test double, not the SaaS.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod contract;
+mod server;
+
+pub use contract::{SNAPSHOT_FIELDS, validate_snapshot};
+pub use server::{BATCH_PATH, ContractServer, Fault, Received, SNAPSHOT_PATH, ServerConfig};
+
+/// Parses a mappings file: a JSON list of routing keys with a `target` each, e.g.
+/// `[{"provider": "jira", "workspace": "acme", "external_resource_type": "jira_project",
+/// "external_resource_id": "ACME", "target": "mapping-42"}]`.
+///
+/// # Errors
+///
+/// A message naming the entry that is not a valid routing key.
+pub fn parse_mappings(text: &str) -> Result<routing_core::RoutingTable<String>, String> {
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        #[serde(flatten)]
+        key: routing_core::RoutingKey,
+        target: String,
+    }
+    let entries: Vec<serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| format!("mappings are not a JSON list: {e}"))?;
+    let mut table = routing_core::RoutingTable::new();
+    for (i, v) in entries.into_iter().enumerate() {
+        let e: Entry = serde_json::from_value(v).map_err(|e| format!("mapping {i}: {e}"))?;
+        table.insert(e.key, e.target);
+    }
+    Ok(table)
+}

@@ -1,0 +1,242 @@
+//! ISO 8601 timestamps re-rendered as Python's `datetime.fromisoformat(s).isoformat()`, so
+//! the same cache gives the same snapshot bytes as the Python CLI.
+//!
+//! Accepted (as Python 3.11): `YYYY-MM-DD` or `YYYYMMDD`; then optionally any one separator
+//! character and a time `HH[:MM[:SS[.f…]]]` or `HHMM[SS[.f…]]` (`,` also separates the
+//! fraction, digits past 6 are truncated); then optionally an offset `Z` or
+//! `±HH[:MM[:SS[.ffffff]]]` / `±HHMM[SS]`, which may follow a space. ISO week dates are not
+//! accepted (they give `None`).
+//!
+//! Rendered: `YYYY-MM-DDTHH:MM:SS`, `.ffffff` only when the microseconds are non-zero, and
+//! the offset as `+HH:MM` (`Z` and `-00:00` become `+00:00`; seconds only when non-zero).
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Cursor<'_> {
+    fn digits(&mut self, n: usize) -> Option<u32> {
+        let part = self.b.get(self.i..self.i + n)?;
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        self.i += n;
+        Some(part.iter().fold(0, |acc, d| acc * 10 + u32::from(d - b'0')))
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.b.get(self.i) == Some(&c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn done(&self) -> bool {
+        self.i >= self.b.len()
+    }
+
+    /// `:MM`, `:MM:SS[.f]` (extended, when `extended`) or `MM`, `MMSS[.f]` (basic).
+    fn clock_tail(
+        &mut self,
+        extended: bool,
+        max_fraction: Option<usize>,
+    ) -> Option<(u32, u32, u32)> {
+        let (mut minute, mut second, mut micros) = (0, 0, 0);
+        let sep = |c: &mut Self| !extended || c.eat(b':');
+        if self.peek().is_some_and(|c| {
+            if extended {
+                c == b':'
+            } else {
+                c.is_ascii_digit()
+            }
+        }) {
+            if !sep(self) {
+                return None;
+            }
+            minute = self.digits(2)?;
+            if self.peek().is_some_and(|c| {
+                if extended {
+                    c == b':'
+                } else {
+                    c.is_ascii_digit()
+                }
+            }) {
+                if !sep(self) {
+                    return None;
+                }
+                second = self.digits(2)?;
+                if matches!(self.peek(), Some(b'.' | b',')) {
+                    self.i += 1;
+                    let start = self.i;
+                    while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                        self.i += 1;
+                    }
+                    let frac = &self.b[start..self.i];
+                    if frac.is_empty() || max_fraction.is_some_and(|m| frac.len() > m) {
+                        return None;
+                    }
+                    micros = frac
+                        .iter()
+                        .chain(std::iter::repeat(&b'0'))
+                        .take(6)
+                        .fold(0, |acc, d| acc * 10 + u32::from(d - b'0'));
+                }
+            }
+        }
+        Some((minute, second, micros))
+    }
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// Parses `s` as Python 3.11's `datetime.fromisoformat` and renders it as `isoformat()`;
+/// `None` when Python would raise.
+#[must_use]
+pub fn python_isoformat(s: &str) -> Option<String> {
+    let mut c = Cursor {
+        b: s.as_bytes(),
+        i: 0,
+    };
+    let year = c.digits(4)?;
+    let extended_date = c.eat(b'-');
+    let month = c.digits(2)?;
+    if extended_date && !c.eat(b'-') {
+        return None;
+    }
+    let day = c.digits(2)?;
+    if year == 0 || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    let (mut hour, mut minute, mut second, mut micros) = (0, 0, 0, 0);
+    let mut offset: Option<(bool, u32, u32, u32, u32)> = None;
+    if !c.done() {
+        // Any single separator character (Python 3.11), possibly multi-byte.
+        let sep_len = s[c.i..].chars().next().map_or(1, char::len_utf8);
+        c.i += sep_len;
+        hour = c.digits(2)?;
+        let extended = c.peek() == Some(b':');
+        (minute, second, micros) = c.clock_tail(extended, None)?;
+        if c.peek() == Some(b' ') {
+            c.i += 1;
+        }
+        match c.peek() {
+            None => {}
+            Some(b'Z') => {
+                c.i += 1;
+                offset = Some((false, 0, 0, 0, 0));
+            }
+            Some(sign @ (b'+' | b'-')) => {
+                c.i += 1;
+                let oh = c.digits(2)?;
+                let extended = c.peek() == Some(b':');
+                let (om, os, ous) = c.clock_tail(extended, Some(6))?;
+                if oh > 23 || om > 59 || os > 59 {
+                    return None;
+                }
+                offset = Some((sign == b'-', oh, om, os, ous));
+            }
+            Some(_) => return None,
+        }
+        if !c.done() {
+            return None;
+        }
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut out = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}");
+    if micros != 0 {
+        out += &format!(".{micros:06}");
+    }
+    if let Some((negative, oh, om, os, ous)) = offset {
+        let zero = oh == 0 && om == 0 && os == 0 && ous == 0;
+        out.push(if negative && !zero { '-' } else { '+' });
+        out += &format!("{oh:02}:{om:02}");
+        if os != 0 || ous != 0 {
+            out += &format!(":{os:02}");
+            if ous != 0 {
+                out += &format!(".{ous:06}");
+            }
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::python_isoformat;
+
+    #[test]
+    fn matches_python_3_11() {
+        // (input, what Python 3.11 prints for fromisoformat(input).isoformat())
+        let cases = [
+            ("2026-02-12", Some("2026-02-12T00:00:00")),
+            ("2026-02-12T10", Some("2026-02-12T10:00:00")),
+            ("2026-02-12T10:00", Some("2026-02-12T10:00:00")),
+            ("2026-02-12T10:00:00Z", Some("2026-02-12T10:00:00+00:00")),
+            ("2026-02-12T10:00:00.5", Some("2026-02-12T10:00:00.500000")),
+            (
+                "2026-02-12T10:00:00.1234567+01:00",
+                Some("2026-02-12T10:00:00.123456+01:00"),
+            ),
+            (
+                "2026-02-12 10:00:00-00:00",
+                Some("2026-02-12T10:00:00+00:00"),
+            ),
+            ("2026-02-12x10:00:00", Some("2026-02-12T10:00:00")),
+            ("20260212T100000", Some("2026-02-12T10:00:00")),
+            (
+                "2026-02-12T10:00:00+0530",
+                Some("2026-02-12T10:00:00+05:30"),
+            ),
+            ("2026-02-12T10:00:00+05", Some("2026-02-12T10:00:00+05:00")),
+            (
+                "2026-02-12T10:00:00+05:30:15",
+                Some("2026-02-12T10:00:00+05:30:15"),
+            ),
+            ("2026-02-12T10:00:00,5", Some("2026-02-12T10:00:00.500000")),
+            (
+                "2026-02-12T10:00:00.000000+00:00",
+                Some("2026-02-12T10:00:00+00:00"),
+            ),
+            (
+                "2026-02-12T10:00:00 +00:00",
+                Some("2026-02-12T10:00:00+00:00"),
+            ),
+            (
+                "2026-02-12T10:00:00.1234",
+                Some("2026-02-12T10:00:00.123400"),
+            ),
+            (
+                "2026-02-12T10:00:00-08:00",
+                Some("2026-02-12T10:00:00-08:00"),
+            ),
+            ("2026-02-12T24:00:00", None),
+            ("2026-02-30", None),
+            ("2026-02-12T10:00:00+24:00", None),
+            ("not a date", None),
+            ("", None),
+            ("2026-02-12T", None),
+            ("2026-02-12T10:00:00Zjunk", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(python_isoformat(input).as_deref(), want, "{input:?}");
+        }
+    }
+}

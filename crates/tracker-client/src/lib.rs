@@ -1,0 +1,38 @@
+//! Tracker snapshot publish for spec-kitty: payload assembly, the content-addressed
+//! idempotency key, and an HTTP publish that survives a bad network.
+//!
+//! # What this crate owns
+//!
+//! - [`SnapshotSource`] / [`SnapshotBody`]: the snapshot payload of a binding, streamed from
+//!   the [`tracker_store::IssueCache`] with the Python CLI's normalization
+//!   ([`project_issue`], [`python_isoformat`]) so the same cache gives the same bytes.
+//! - [`idempotency_key`]: blake3 over the exact body bytes.
+//! - [`resolve_token`] and [`Secret`]: which bearer token is sent; never printed.
+//! - [`publish`]: the POST with `Content-Length`, timeouts and retries.
+//!
+//! # What it must never do
+//!
+//! Print; put a token in an error or a `Debug` output; send a token over plain http to a
+//! remote host unless told to; build the whole payload as a JSON tree in memory.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod isoformat;
+mod project;
+mod publish;
+mod snapshot;
+mod token;
+
+pub use isoformat::python_isoformat;
+pub use project::{ISSUE_TYPES, STATUSES, project_issue};
+pub use publish::{
+    DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, MAX_RESPONSE_BODY, PublishError, PublishOptions,
+    PublishOutcome, ResponseBody, SNAPSHOT_PATH, TIMEOUT_RANGE, check_target, endpoint,
+    is_retryable_status, parse_retry_after, publish,
+};
+pub use snapshot::{
+    BadRow, IDEMPOTENCY_CONTEXT, KeyedCounter, Prepared, SNAPSHOT_FIELDS, SnapshotBody,
+    SnapshotSource, idempotency_key, prepare, prepare_with,
+};
+pub use token::{PROVIDER_TOKEN_PROVIDERS, Secret, TokenSource, is_secret_key, resolve_token};

@@ -1,0 +1,259 @@
+//! Projection of a cached issue row into the snapshot's issue object, with the Python CLI's
+//! normalization, so the same cache gives the same bytes.
+
+use serde_json::{Map, Value, json};
+
+use crate::isoformat::python_isoformat;
+
+/// Statuses the snapshot carries; anything else (other case included) becomes `todo`.
+pub const STATUSES: [&str; 6] = [
+    "todo",
+    "in_progress",
+    "in_review",
+    "blocked",
+    "done",
+    "canceled",
+];
+/// Issue types the snapshot carries; anything else becomes `task`.
+pub const ISSUE_TYPES: [&str; 6] = ["epic", "story", "task", "bug", "chore", "subtask"];
+
+/// Python's `str(value)` for JSON scalars; arrays and objects as compact JSON (Python would
+/// print its own repr; such values do not occur in canonical issues).
+pub(crate) fn py_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "None".to_owned(),
+        Value::Bool(true) => "True".to_owned(),
+        Value::Bool(false) => "False".to_owned(),
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => i.to_string(),
+            (_, Some(u), _) => u.to_string(),
+            (_, _, Some(f)) if f.fract() == 0.0 && f.abs() < 1e16 => format!("{f:.1}"),
+            _ => n.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// Python truthiness of a JSON value.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+/// `[str(item) for item in value]` as Python iterates it: a list's items, a string's
+/// characters, an object's keys; `None` for values Python cannot iterate.
+fn py_str_list(v: Option<&Value>) -> Option<Vec<Value>> {
+    match v {
+        None => Some(Vec::new()),
+        Some(Value::Array(items)) => Some(items.iter().map(|i| Value::String(py_str(i))).collect()),
+        Some(Value::String(s)) => Some(s.chars().map(|c| Value::String(c.to_string())).collect()),
+        Some(Value::Object(o)) => Some(o.keys().map(|k| Value::String(k.clone())).collect()),
+        Some(_) => None,
+    }
+}
+
+fn one_of(v: Option<&Value>, allowed: &[&str], default: &str) -> String {
+    let text = v.map_or_else(|| default.to_owned(), py_str);
+    if allowed.contains(&text.as_str()) {
+        text
+    } else {
+        default.to_owned()
+    }
+}
+
+/// The snapshot object of one cached issue, or why the Python CLI would refuse the row.
+///
+/// # Errors
+///
+/// A short reason (`blank title`, `empty ref id`, `priority 7 outside 0..4`...).
+pub fn project_issue(payload: &Value) -> Result<Value, String> {
+    let Some(obj) = payload.as_object() else {
+        return Err("the stored issue is not a JSON object".to_owned());
+    };
+    let Some(Value::Object(r)) = obj.get("ref") else {
+        return Err("missing ref".to_owned());
+    };
+    let part = |k: &str| {
+        r.get(k)
+            .filter(|v| truthy(v))
+            .map(py_str)
+            .unwrap_or_default()
+    };
+    let (system, workspace, id) = (part("system"), part("workspace"), part("id"));
+    for (name, v) in [("system", &system), ("workspace", &workspace), ("id", &id)] {
+        if routing_core::is_blank(v) {
+            return Err(format!("empty ref {name}"));
+        }
+    }
+    let opt = |m: &Map<String, Value>, k: &str| match m.get(k) {
+        None | Some(Value::Null) => Value::Null,
+        Some(v) => Value::String(py_str(v)),
+    };
+    let title = obj
+        .get("title")
+        .filter(|v| truthy(v))
+        .map_or_else(|| "Untitled".to_owned(), py_str);
+    if routing_core::is_blank(&title) {
+        return Err("blank title".to_owned());
+    }
+    let priority = match obj.get("priority") {
+        None | Some(Value::Null) => Value::Null,
+        Some(Value::Bool(b)) => json!(i64::from(*b)),
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Value::Number(n.clone()),
+        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s
+            .parse::<u64>()
+            .map_or_else(|_| json!(u64::MAX), |p| json!(p)),
+        Some(_) => Value::Null,
+    };
+    if let Some(p) = priority
+        .as_i64()
+        .map(i128::from)
+        .or(priority.as_u64().map(i128::from))
+        && !(0..=4).contains(&p)
+    {
+        return Err(format!("priority {p} outside 0..4"));
+    }
+    let assignees = py_str_list(obj.get("assignees")).ok_or("assignees is not a list")?;
+    let labels = py_str_list(obj.get("labels")).ok_or("labels is not a list")?;
+    let updated_at = obj
+        .get("updated_at")
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .and_then(python_isoformat)
+        .map_or(Value::Null, Value::String);
+    Ok(json!({
+        "ref": {
+            "system": system,
+            "workspace": workspace,
+            "id": id,
+            "key": opt(r, "key"),
+            "url": opt(r, "url"),
+        },
+        "title": title,
+        "body": opt(obj, "body"),
+        "status": one_of(obj.get("status"), &STATUSES, "todo"),
+        "issue_type": one_of(obj.get("issue_type"), &ISSUE_TYPES, "task"),
+        "priority": priority,
+        "assignees": assignees,
+        "labels": labels,
+        "updated_at": updated_at,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Value {
+        json!({"ref": {"system": "jira", "workspace": "acme", "id": "1", "key": "A-1", "url": null},
+               "title": "T", "body": "b", "status": "done", "issue_type": "bug", "priority": 3,
+               "assignees": ["a"], "labels": ["l"], "updated_at": "2026-02-12T10:00:00Z"})
+    }
+
+    fn with(k: &str, v: Value) -> Result<Value, String> {
+        let mut b = base();
+        b[k] = v;
+        project_issue(&b)
+    }
+
+    #[test]
+    fn normalizes_like_the_python_cli() {
+        let p = project_issue(&base()).unwrap();
+        assert_eq!(p["updated_at"], "2026-02-12T10:00:00+00:00");
+        assert_eq!(with("title", Value::Null).unwrap()["title"], "Untitled");
+        assert_eq!(with("title", json!("")).unwrap()["title"], "Untitled");
+        assert_eq!(with("title", json!(12)).unwrap()["title"], "12");
+        assert_eq!(with("body", json!(5)).unwrap()["body"], "5");
+        assert_eq!(with("body", json!(true)).unwrap()["body"], "True");
+        assert_eq!(with("status", json!("DONE")).unwrap()["status"], "todo");
+        assert_eq!(with("status", Value::Null).unwrap()["status"], "todo");
+        assert_eq!(
+            with("issue_type", json!("initiative")).unwrap()["issue_type"],
+            "task"
+        );
+        assert_eq!(with("priority", json!("4")).unwrap()["priority"], 4);
+        assert_eq!(with("priority", json!(true)).unwrap()["priority"], 1);
+        assert_eq!(
+            with("priority", json!(2.0)).unwrap()["priority"],
+            Value::Null
+        );
+        assert_eq!(
+            with("priority", json!("high")).unwrap()["priority"],
+            Value::Null
+        );
+        assert_eq!(
+            with("assignees", json!("ab")).unwrap()["assignees"],
+            json!(["a", "b"])
+        );
+        assert_eq!(
+            with("labels", json!([1, null])).unwrap()["labels"],
+            json!(["1", "None"])
+        );
+        assert_eq!(
+            with("updated_at", json!("garbage")).unwrap()["updated_at"],
+            Value::Null
+        );
+        assert_eq!(
+            with("updated_at", json!(5)).unwrap()["updated_at"],
+            Value::Null
+        );
+        let mut b = base();
+        b.as_object_mut().unwrap().retain(|k, _| k == "ref");
+        let p = project_issue(&b).unwrap();
+        assert_eq!(p["title"], "Untitled");
+        assert_eq!(p["assignees"], json!([]));
+        assert_eq!(p["priority"], Value::Null);
+        let keys: Vec<&str> = p.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "ref",
+                "title",
+                "body",
+                "status",
+                "issue_type",
+                "priority",
+                "assignees",
+                "labels",
+                "updated_at"
+            ]
+        );
+    }
+
+    #[test]
+    fn refuses_what_the_python_cli_refuses() {
+        assert_eq!(with("title", json!("   ")).unwrap_err(), "blank title");
+        assert_eq!(
+            with("priority", json!(7)).unwrap_err(),
+            "priority 7 outside 0..4"
+        );
+        assert_eq!(
+            with("priority", json!(-1)).unwrap_err(),
+            "priority -1 outside 0..4"
+        );
+        assert_eq!(
+            with("priority", json!("12")).unwrap_err(),
+            "priority 12 outside 0..4"
+        );
+        assert_eq!(
+            with("assignees", Value::Null).unwrap_err(),
+            "assignees is not a list"
+        );
+        let mut b = base();
+        b["ref"]["id"] = json!("");
+        assert_eq!(project_issue(&b).unwrap_err(), "empty ref id");
+        b["ref"]["id"] = json!(" ");
+        assert_eq!(project_issue(&b).unwrap_err(), "empty ref id");
+        assert_eq!(
+            project_issue(&json!({"title": "x"})).unwrap_err(),
+            "missing ref"
+        );
+    }
+}
