@@ -307,6 +307,24 @@ fn read_body(resp: &mut ureq::http::Response<ureq::Body>) -> (ResponseBody, bool
     )
 }
 
+/// A plain reason for a transport error (it names the OS error, never a header).
+fn transport_reason(e: &ureq::Error, timeout: Duration) -> String {
+    match e {
+        ureq::Error::Timeout(_) => format!("no answer within {} s (timed out)", timeout.as_secs()),
+        ureq::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => {
+                "connection refused (is the server running?)".to_owned()
+            }
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe => {
+                "the connection was closed before an answer".to_owned()
+            }
+            _ => io.to_string(),
+        },
+        ureq::Error::HostNotFound => "host not found".to_owned(),
+        other => other.to_string(),
+    }
+}
+
 fn attempt(
     agent: &ureq::Agent,
     url: &str,
@@ -338,8 +356,7 @@ fn attempt(
                 retry_after,
             }
         }
-        // The message of a transport error names the host and the OS error, never a header.
-        Err(e) => Attempt::Transport(e.to_string()),
+        Err(e) => Attempt::Transport(transport_reason(&e, opts.timeout)),
     }
 }
 

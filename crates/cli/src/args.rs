@@ -1,0 +1,136 @@
+//! The command line, as clap parses it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// spec-kitty: bind a project to an issue tracker and publish tracker snapshots with
+/// resource routing to the spec-kitty SaaS.
+#[derive(Debug, Parser)]
+#[command(name = "spec-kitty", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    /// Run as if started in this directory.
+    #[arg(short = 'C', long = "directory", global = true, value_name = "DIR")]
+    pub(crate) directory: Option<PathBuf>,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Issue tracker commands (need SPEC_KITTY_ENABLE_SAAS_SYNC=1).
+    #[command(subcommand)]
+    Tracker(Tracker),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Tracker {
+    /// List supported tracker providers and how each routes.
+    Providers {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bind the current project to an issue tracker workspace.
+    Bind(BindArgs),
+    /// Remove the tracker binding and the provider's credentials.
+    Unbind,
+    /// Show the binding, cache and routing readiness.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Work-package mapping commands.
+    #[command(subcommand)]
+    Map(Map),
+    /// Tracker synchronization commands.
+    #[command(subcommand)]
+    Sync(Sync),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BindArgs {
+    /// Provider: jira, linear, azure_devops, github, gitlab, beads, fp.
+    #[arg(long)]
+    pub(crate) provider: String,
+    /// Tracker workspace (e.g. acme.atlassian.net, a Linear workspace, owner/repo).
+    #[arg(long)]
+    pub(crate) workspace: String,
+    /// external_authoritative | spec_kitty_authoritative | split_ownership.
+    #[arg(long, value_name = "MODE")]
+    pub(crate) doctrine_mode: Option<String>,
+    /// Field ownership for split_ownership, as field=owner (repeatable).
+    #[arg(long = "field-owner", value_name = "FIELD=OWNER")]
+    pub(crate) field_owners: Vec<String>,
+    /// Provider credential as key=value (repeatable), e.g. project_key=ACME.
+    #[arg(long = "credential", value_name = "KEY=VALUE")]
+    pub(crate) credentials: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Map {
+    /// Map a work package to an external issue.
+    Add {
+        /// Work package id, e.g. WP01.
+        #[arg(long)]
+        wp_id: String,
+        /// The tracker's issue id.
+        #[arg(long)]
+        external_id: String,
+        /// The issue key, e.g. ACME-1.
+        #[arg(long)]
+        external_key: Option<String>,
+        /// The issue URL.
+        #[arg(long)]
+        external_url: Option<String>,
+    },
+    /// List mappings.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Sync {
+    /// Publish a snapshot of the cached issues, mappings and checkpoint to the SaaS.
+    Publish(PublishArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PublishArgs {
+    /// The spec-kitty SaaS base URL.
+    #[arg(long, env = "SAAS_API_URL", value_name = "URL")]
+    pub(crate) server_url: Option<String>,
+    /// Bearer token for the SaaS API (default: the binding's access_token, then token).
+    #[arg(
+        long,
+        env = "SAAS_AUTH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub(crate) auth_token: Option<String>,
+    /// Per-attempt timeout in seconds (1 to 120).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120), value_name = "S")]
+    pub(crate) timeout_seconds: u64,
+    /// Attempts before giving up on connection errors, timeouts and 408/429/502/503/504.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10), value_name = "N")]
+    pub(crate) attempts: u32,
+    /// Allow sending the token over plain http to a host that is not loopback.
+    #[arg(long)]
+    pub(crate) allow_insecure_http: bool,
+    /// Print the exact request (token redacted) and send nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}

@@ -1,0 +1,618 @@
+//! End-to-end: the real `spec-kitty` binary with a cleared environment, a temp HOME and
+//! project, against the reference receiver on 127.0.0.1. Exit code, stdout and stderr are
+//! snapshotted (temp paths, ports, keys and timestamps filtered).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use contract_server::{ContractServer, Fault, ServerConfig, parse_mappings};
+use serde_json::{Value, json};
+
+const SECRET: &str = "s3cret-value-never-printed";
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("home")).unwrap();
+        fs::create_dir_all(dir.path().join("proj/.kittify")).unwrap();
+        fs::write(
+            dir.path().join("proj/.kittify/config.yaml"),
+            "# project settings\nproject:\n  uuid: 550e8400-e29b-41d4-a716-446655440000\n  slug: spec-kitty\n",
+        )
+        .unwrap();
+        Env { dir }
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    fn project(&self) -> PathBuf {
+        self.dir.path().join("proj")
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_spec-kitty"));
+        c.env_clear()
+            .env("HOME", self.home())
+            .env("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")
+            .env("NO_COLOR", "1")
+            .current_dir(self.project())
+            .args(args);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        run(self.cmd(args))
+    }
+
+    fn bind_jira(&self, extra: &[&str]) {
+        let mut args = vec![
+            "tracker",
+            "bind",
+            "--provider",
+            "jira",
+            "--workspace",
+            "acme.atlassian.net",
+        ];
+        args.extend_from_slice(extra);
+        let r = self.run(&args);
+        assert_eq!(r.code, 0, "{}", r.render());
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn render(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+fn run(mut c: Command) -> Run {
+    let o = c.output().unwrap();
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn snapshot(name: &str, env: &Env, r: &Run) {
+    assert!(
+        !r.stdout.contains(SECRET) && !r.stderr.contains(SECRET),
+        "a secret leaked:\n{}",
+        r.render()
+    );
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(
+        &regex_escape(&env.dir.path().display().to_string()),
+        "[TMP]",
+    );
+    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
+    settings.add_filter(r"[0-9a-f]{64}", "[KEY]");
+    settings.add_filter(r"trackers/[0-9a-f]{16}\.db", "trackers/[SCOPE].db");
+    settings.add_filter(
+        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+00:00",
+        "[TIME]",
+    );
+    settings.add_filter(r"Content-Length: \d+", "Content-Length: [LEN]");
+    settings.add_filter(r#""content_length": \d+"#, r#""content_length": [LEN]"#);
+    settings.add_filter(r"spec-kitty-rs/\d+\.\d+\.\d+", "spec-kitty-rs/[VERSION]");
+    settings.bind(|| insta::assert_snapshot!(name, r.render()));
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if "\\.+*?()|[]{}^$".contains(c) {
+                format!("\\{c}")
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn server() -> ContractServer {
+    let mappings = parse_mappings(
+        &json!([
+            {"provider": "jira", "workspace": "acme.atlassian.net", "external_resource_type": "jira_project",
+             "external_resource_id": "ACME", "target": "mapping-acme"},
+            {"provider": "jira", "workspace": "acme.atlassian.net", "external_resource_type": null,
+             "external_resource_id": null, "target": "installation-jira"},
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    ContractServer::start(ServerConfig {
+        mappings,
+        ..ServerConfig::default()
+    })
+    .unwrap()
+}
+
+fn seed_issue(env: &Env, scope_db: &Path) {
+    let conn = rusqlite::Connection::open(scope_db).unwrap();
+    conn.execute(
+        "INSERT INTO tracker_issues VALUES('jira:acme.atlassian.net:10001','jira','acme.atlassian.net','10001',?1,NULL)",
+        [r#"{"ref":{"system":"jira","workspace":"acme.atlassian.net","id":"10001","key":"ACME-1","url":null},"title":"Route snapshots","status":"in_progress","issue_type":"story","priority":2,"assignees":[],"labels":[],"updated_at":"2026-02-12T10:00:00Z"}"#],
+    )
+    .unwrap();
+    let _ = env;
+}
+
+fn cache_db(env: &Env) -> PathBuf {
+    let dir = env.home().join(".spec-kitty/trackers");
+    let entry = fs::read_dir(&dir).unwrap().next().unwrap().unwrap();
+    entry.path()
+}
+
+#[test]
+fn providers_human_and_json() {
+    let env = Env::new();
+    snapshot("providers", &env, &env.run(&["tracker", "providers"]));
+    let r = env.run(&["tracker", "providers", "--json"]);
+    snapshot("providers_json", &env, &r);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["routing"]["linear"]["credential_key"], "team_id");
+}
+
+#[test]
+fn bind_status_map_publish_unbind_jira_routed() {
+    let env = Env::new();
+    let s = server();
+    let bind = env.run(&[
+        "tracker",
+        "bind",
+        "--provider",
+        " Jira ",
+        "--workspace",
+        "acme.atlassian.net",
+        "--credential",
+        "project_key=ACME",
+        "--credential",
+        &format!("api_token={SECRET}"),
+        "--credential",
+        "base_url=https://acme.atlassian.net",
+        "--field-owner",
+        "title = spec_kitty",
+    ]);
+    snapshot("bind_jira", &env, &bind);
+    let config = fs::read_to_string(env.project().join(".kittify/config.yaml")).unwrap();
+    assert!(
+        config.starts_with("# project settings\nproject:\n"),
+        "{config}"
+    );
+    assert!(config.contains("tracker:\n  provider: jira\n"), "{config}");
+    snapshot("status", &env, &env.run(&["tracker", "status"]));
+    snapshot(
+        "status_json",
+        &env,
+        &env.run(&["tracker", "status", "--json"]),
+    );
+    snapshot(
+        "map_add",
+        &env,
+        &env.run(&[
+            "tracker",
+            "map",
+            "add",
+            "--wp-id",
+            "WP01",
+            "--external-id",
+            "10001",
+            "--external-key",
+            "ACME-1",
+        ]),
+    );
+    snapshot("map_list", &env, &env.run(&["tracker", "map", "list"]));
+    snapshot(
+        "map_list_json",
+        &env,
+        &env.run(&["tracker", "map", "list", "--json"]),
+    );
+    seed_issue(&env, &cache_db(&env));
+    let url = s.url();
+    let publish = env.run(&["tracker", "sync", "publish", "--server-url", &url]);
+    snapshot("publish_jira_routed", &env, &publish);
+    let got = s.received();
+    assert_eq!(got.len(), 1);
+    let body = got[0].json().unwrap();
+    assert_eq!(
+        (
+            body["external_resource_type"].as_str(),
+            body["external_resource_id"].as_str()
+        ),
+        (Some("jira_project"), Some("ACME"))
+    );
+    assert_eq!(body["issues"][0]["updated_at"], "2026-02-12T10:00:00+00:00");
+    assert_eq!(
+        body["doctrine_field_owners"],
+        json!({"title": "spec_kitty"})
+    );
+    assert_eq!(got[0].resolution.as_deref(), Some("exact"));
+    assert!(
+        got[0].header("authorization").is_none(),
+        "api_token is the provider's secret, not a SaaS token"
+    );
+    let publish_json = env.run(&["tracker", "sync", "publish", "--server-url", &url, "--json"]);
+    snapshot("publish_jira_json", &env, &publish_json);
+    let v: Value = serde_json::from_str(&publish_json.stdout).unwrap();
+    assert_eq!(v["routing"]["external_resource_id"], "ACME");
+    assert_eq!(v["body"]["target"], "mapping-acme");
+    snapshot("unbind", &env, &env.run(&["tracker", "unbind"]));
+    assert_eq!(
+        fs::read_to_string(env.project().join(".kittify/config.yaml")).unwrap(),
+        "# project settings\nproject:\n  uuid: 550e8400-e29b-41d4-a716-446655440000\n  slug: spec-kitty\n"
+    );
+    snapshot("status_unbound", &env, &env.run(&["tracker", "status"]));
+}
+
+#[test]
+fn dry_run_prints_the_request_with_the_token_redacted_and_sends_nothing() {
+    let env = Env::new();
+    let s = server();
+    env.bind_jira(&["--credential", "project_key=ACME"]);
+    let mut c = env.cmd(&[
+        "tracker",
+        "sync",
+        "publish",
+        "--dry-run",
+        "--server-url",
+        &s.url(),
+    ]);
+    c.env("SAAS_AUTH_TOKEN", SECRET);
+    let r = run(c);
+    snapshot("publish_dry_run", &env, &r);
+    assert!(r.stdout.contains("Authorization: Bearer <redacted>"));
+    assert!(s.received().is_empty());
+    let r = env.run(&[
+        "tracker",
+        "sync",
+        "publish",
+        "--dry-run",
+        "--json",
+        "--server-url",
+        &s.url(),
+    ]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["body"]["external_resource_id"], "ACME");
+    assert!(s.received().is_empty());
+}
+
+#[test]
+fn token_from_the_environment_is_sent_but_never_printed() {
+    let env = Env::new();
+    let s = server();
+    env.bind_jira(&["--credential", "project_key=ACME"]);
+    let mut c = env.cmd(&["tracker", "sync", "publish", "--server-url", &s.url()]);
+    c.env("SAAS_AUTH_TOKEN", format!("  {SECRET}  "));
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert!(!r.stdout.contains(SECRET) && !r.stderr.contains(SECRET));
+    assert_eq!(
+        s.received()[0].header("authorization"),
+        Some(format!("Bearer {SECRET}").as_str())
+    );
+}
+
+#[test]
+fn jira_without_project_key_warns_and_publishes_null_routing() {
+    let env = Env::new();
+    let s = server();
+    env.bind_jira(&[]);
+    let r = env.run(&["tracker", "status"]);
+    assert!(r.stdout.contains("routing        unavailable: credential project_key missing; add --credential project_key=..."), "{}", r.render());
+    let r = env.run(&["tracker", "sync", "publish", "--server-url", &s.url()]);
+    snapshot("publish_jira_null_routing", &env, &r);
+    let body = s.received()[0].json().unwrap();
+    assert_eq!(
+        (
+            body["external_resource_type"].clone(),
+            body["external_resource_id"].clone()
+        ),
+        (Value::Null, Value::Null)
+    );
+    assert_eq!(
+        s.received()[0].resolution.as_deref(),
+        Some("workspace_fallback")
+    );
+}
+
+#[test]
+fn error_paths() {
+    let env = Env::new();
+    let s = server();
+    let outside = tempfile::tempdir().unwrap();
+    let mut c = env.cmd(&["tracker", "status"]);
+    c.env("SPEC_KITTY_ENABLE_SAAS_SYNC", "0");
+    snapshot("err_flag_off", &env, &run(c));
+    let mut c = env.cmd(&["tracker", "status"]);
+    c.current_dir(outside.path());
+    let r = run(c);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .starts_with("error: not inside a spec-kitty project: no .kittify/ directory in "),
+        "{}",
+        r.render()
+    );
+    snapshot(
+        "err_not_bound_publish",
+        &env,
+        &env.run(&["tracker", "sync", "publish", "--server-url", &s.url()]),
+    );
+    snapshot(
+        "err_not_bound_map_add",
+        &env,
+        &env.run(&[
+            "tracker",
+            "map",
+            "add",
+            "--wp-id",
+            "WP01",
+            "--external-id",
+            "1",
+        ]),
+    );
+    snapshot(
+        "err_not_bound_unbind",
+        &env,
+        &env.run(&["tracker", "unbind"]),
+    );
+    snapshot(
+        "err_kv_missing_equals",
+        &env,
+        &env.run(&[
+            "tracker",
+            "bind",
+            "--provider",
+            "jira",
+            "--workspace",
+            "w",
+            "--credential",
+            "api_token",
+        ]),
+    );
+    snapshot(
+        "err_kv_blank_key",
+        &env,
+        &env.run(&[
+            "tracker",
+            "bind",
+            "--provider",
+            "jira",
+            "--workspace",
+            "w",
+            "--credential",
+            &format!(" ={SECRET}"),
+        ]),
+    );
+    snapshot(
+        "err_kv_blank_value",
+        &env,
+        &env.run(&[
+            "tracker",
+            "bind",
+            "--provider",
+            "jira",
+            "--workspace",
+            "w",
+            "--field-owner",
+            "title= ",
+        ]),
+    );
+    snapshot(
+        "err_doctrine_mode",
+        &env,
+        &env.run(&[
+            "tracker",
+            "bind",
+            "--provider",
+            "jira",
+            "--workspace",
+            "w",
+            "--doctrine-mode",
+            "anarchy",
+        ]),
+    );
+    snapshot(
+        "err_unsupported_provider",
+        &env,
+        &env.run(&[
+            "tracker",
+            "bind",
+            "--provider",
+            "trello",
+            "--workspace",
+            "w",
+        ]),
+    );
+    assert!(
+        !fs::read_to_string(env.project().join(".kittify/config.yaml"))
+            .unwrap()
+            .contains("tracker"),
+        "errors change nothing on disk"
+    );
+    assert!(!env.home().join(".spec-kitty/credentials").exists());
+    env.bind_jira(&["--credential", "project_key=ACME"]);
+    snapshot(
+        "err_missing_server_url",
+        &env,
+        &env.run(&["tracker", "sync", "publish"]),
+    );
+    snapshot(
+        "err_timeout_out_of_range",
+        &env,
+        &env.run(&[
+            "tracker",
+            "sync",
+            "publish",
+            "--server-url",
+            &s.url(),
+            "--timeout-seconds",
+            "500",
+        ]),
+    );
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    snapshot(
+        "err_unreachable",
+        &env,
+        &env.run(&[
+            "tracker",
+            "sync",
+            "publish",
+            "--server-url",
+            &dead,
+            "--attempts",
+            "2",
+        ]),
+    );
+    s.push_faults([Fault::Status(500, None)]);
+    snapshot(
+        "err_http_500",
+        &env,
+        &env.run(&["tracker", "sync", "publish", "--server-url", &s.url()]),
+    );
+    s.push_faults([Fault::Status(502, None), Fault::Status(502, None)]);
+    let r = env.run(&[
+        "tracker",
+        "sync",
+        "publish",
+        "--server-url",
+        &s.url(),
+        "--attempts",
+        "2",
+        "--json",
+    ]);
+    snapshot("err_http_502_json", &env, &r);
+    s.push_faults([Fault::NonJson]);
+    snapshot(
+        "non_json_answer",
+        &env,
+        &env.run(&["tracker", "sync", "publish", "--server-url", &s.url()]),
+    );
+    s.push_faults([Fault::Hang]);
+    snapshot(
+        "err_timeout",
+        &env,
+        &env.run(&[
+            "tracker",
+            "sync",
+            "publish",
+            "--server-url",
+            &s.url(),
+            "--timeout-seconds",
+            "1",
+            "--attempts",
+            "1",
+        ]),
+    );
+    let mut c = env.cmd(&[
+        "tracker",
+        "sync",
+        "publish",
+        "--server-url",
+        "http://saas.example.invalid",
+    ]);
+    c.env("SAAS_AUTH_TOKEN", SECRET);
+    snapshot("err_plain_http_token", &env, &run(c));
+}
+
+#[test]
+fn malformed_config_is_reported_with_its_line_and_left_alone() {
+    let env = Env::new();
+    let bad = "project:\n  slug: [x\n";
+    fs::write(env.project().join(".kittify/config.yaml"), bad).unwrap();
+    let r = env.run(&["tracker", "bind", "--provider", "jira", "--workspace", "w"]);
+    snapshot("err_malformed_yaml", &env, &r);
+    assert_eq!(
+        fs::read_to_string(env.project().join(".kittify/config.yaml")).unwrap(),
+        bad
+    );
+}
+
+#[test]
+fn a_project_bound_by_the_python_cli_publishes_without_rebinding() {
+    let env = Env::new();
+    let s = server();
+    fs::write(
+        env.project().join(".kittify/config.yaml"),
+        "# project settings\nproject:\n  uuid: 550e8400-e29b-41d4-a716-446655440000  # identity\n  slug: spec-kitty\n\nagents:\n- claude\ntracker:\n  provider: jira\n  workspace: acme.atlassian.net\n  doctrine:\n    mode: external_authoritative\n    field_owners: {}\n",
+    )
+    .unwrap();
+    fs::create_dir_all(env.home().join(".spec-kitty/trackers")).unwrap();
+    fs::write(
+        env.home().join(".spec-kitty/credentials"),
+        format!("[tracker.providers.jira]\nproject_key = \"ACME\"\nbase_url = \"https://acme.atlassian.net\"\nemail = \"dev@example.com\"\napi_token = \"{SECRET}\"\n"),
+    )
+    .unwrap();
+    // The Python CLI's cache file for this binding (scope from its build_tracker_scope).
+    let db = env.home().join(".spec-kitty/trackers/7198e1419cc5e561.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE tracker_issues (identity TEXT PRIMARY KEY, system TEXT NOT NULL, workspace TEXT NOT NULL, issue_id TEXT NOT NULL, payload TEXT NOT NULL, updated_at TEXT);
+         CREATE TABLE tracker_checkpoints (checkpoint_key TEXT PRIMARY KEY, cursor TEXT, updated_since TEXT);
+         CREATE TABLE tracker_mappings (wp_id TEXT NOT NULL, system TEXT NOT NULL, workspace TEXT NOT NULL, external_id TEXT NOT NULL, external_key TEXT, external_url TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (wp_id, system), UNIQUE (system, workspace, external_id));
+         INSERT INTO tracker_mappings VALUES('WP01','jira','acme.atlassian.net','10001','ACME-1',NULL,'2026-11-24T02:02:20.247388+00:00','2026-11-24T02:02:20.247388+00:00');
+         INSERT INTO tracker_checkpoints VALUES('jira:acme.atlassian.net','c-9','2026-02-12T11:30:15Z');",
+    )
+    .unwrap();
+    drop(conn);
+    seed_issue(&env, &db);
+    let r = env.run(&["tracker", "sync", "publish", "--server-url", &s.url()]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let body = s.received()[0].json().unwrap();
+    assert_eq!(body["external_resource_id"], "ACME");
+    assert_eq!(body["issues"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        body["mappings"][0]["created_at"],
+        "2026-11-24T02:02:20.247388+00:00"
+    );
+    assert_eq!(
+        body["checkpoint"],
+        json!({"cursor": "c-9", "updated_since": "2026-02-12T11:30:15+00:00"})
+    );
+    let entries: Vec<_> = fs::read_dir(env.home().join(".spec-kitty/trackers"))
+        .unwrap()
+        .collect();
+    assert!(
+        entries.iter().all(|e| e
+            .as_ref()
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("7198e1419cc5e561")),
+        "same cache file, no new one"
+    );
+}
+
+#[test]
+fn completions_are_generated() {
+    let env = Env::new();
+    for shell in ["bash", "zsh", "fish"] {
+        let mut c = env.cmd(&["completions", shell]);
+        c.env_remove("SPEC_KITTY_ENABLE_SAAS_SYNC");
+        let r = run(c);
+        assert_eq!(r.code, 0);
+        assert!(r.stdout.contains("tracker"), "{shell}");
+    }
+}
