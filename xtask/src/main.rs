@@ -19,14 +19,14 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
-  demo              show tracker resource routing for a few example bindings
+  demo              bind, seed, publish and resolve three bindings against a local receiver
   check-contracts   check fixtures, JSON Schemas, contract docs and Rust types agree
   freeze-fixtures   rewrite fixtures/MANIFEST.blake3 after a deliberate fixture change
 
 both take [--root DIR] to work on another checkout (default: this repository)";
 
 /// The repository root: the parent of this crate's directory.
-fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     here.parent().unwrap_or(here).to_path_buf()
 }
