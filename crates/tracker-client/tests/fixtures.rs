@@ -61,3 +61,12 @@ fn idempotency_key_golden_vectors() {
         assert_eq!(idempotency_key(body), key);
     }
 }
+
+#[test]
+fn the_sender_and_the_receiver_agree_on_the_payload_keys() {
+    // Two copies on purpose (the receiver must not depend on the HTTP client); this pins them.
+    assert_eq!(
+        tracker_client::SNAPSHOT_FIELDS,
+        contract_server::SNAPSHOT_FIELDS
+    );
+}

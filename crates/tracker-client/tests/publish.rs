@@ -304,7 +304,14 @@ fn retries_503_then_succeeds_with_the_same_body_and_key() {
         && w[0].header("idempotency-key") == w[1].header("idempotency-key")));
     let w = waits.lock().unwrap().clone();
     assert_eq!(w.len(), 2);
-    assert!(w[1] > w[0], "exponential backoff: {w:?}");
+    // Exponential backoff with jitter: wait n is base * 2^(n-1) * [0.5, 1.5).
+    for (n, wait) in w.iter().enumerate() {
+        let nominal = Duration::from_millis(10) * 2u32.pow(u32::try_from(n).unwrap());
+        assert!(
+            *wait >= nominal / 2 && *wait < nominal * 3 / 2,
+            "wait {n}: {wait:?} outside the band of {nominal:?}"
+        );
+    }
 }
 
 #[test]

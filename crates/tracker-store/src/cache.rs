@@ -370,22 +370,7 @@ impl IssueCache {
     ///
     /// [`StoreError::InvalidRef`] for a blank reference part, or a SQLite error.
     pub fn upsert_issue(&mut self, issue: &CanonicalIssue, now: &str) -> Result<()> {
-        let identity = issue.reference.identity()?;
-        let payload =
-            serde_json::to_string(issue).map_err(|e| StoreError::InvalidRef(e.to_string()))?;
-        let r = &issue.reference;
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO tracker_issues(identity, system, workspace, issue_id, payload, updated_at)
-                 VALUES(?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(identity) DO UPDATE SET
-                    system = excluded.system, workspace = excluded.workspace,
-                    issue_id = excluded.issue_id, payload = excluded.payload,
-                    updated_at = excluded.updated_at",
-                params![identity, r.system, r.workspace, r.id, payload, now],
-            )
-        })?;
-        Ok(())
+        self.upsert_issues(std::iter::once(issue), now).map(|_| ())
     }
 
     /// Inserts or replaces many issues in one transaction (all or none).
