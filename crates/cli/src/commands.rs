@@ -11,7 +11,7 @@ use routing_core::{
 use serde_json::{Value, json};
 use tracker_client::{
     PublishError, PublishOptions, PublishOutcome, ResponseBody, SnapshotBody, SnapshotSource,
-    TokenSource, check_target, prepare, publish, resolve_token,
+    TokenSource, check_target, idempotency_key, publish, resolve_token,
 };
 use tracker_store::{
     CredentialStore, Credentials, DOCTRINE_MODES, IssueCache, IssueRef, ProjectConfig,
@@ -20,7 +20,7 @@ use tracker_store::{
 };
 
 use crate::args::{BindArgs, PublishArgs};
-use crate::output::{diag, json as to_json, out, redact_url, stderr_color, table};
+use crate::output::{diag, json as to_json, out, redact_url, table};
 
 /// Where the command runs.
 pub(crate) struct Context {
@@ -491,7 +491,7 @@ pub(crate) fn publish_cmd(ctx: &Context, args: &PublishArgs) -> Result<()> {
     opts.timeout = Duration::from_secs(args.timeout_seconds);
     opts.attempts = args.attempts;
     opts.allow_insecure_http = args.allow_insecure_http;
-    if stderr_color() || std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         opts.progress = Box::new(|n| {
             if n > 0 && n % 2048 == 0 {
                 eprint!("\rpreparing snapshot: {n} issues");
@@ -528,24 +528,25 @@ fn dry_run(
     token: Option<TokenSource>,
     as_json: bool,
 ) -> Result<()> {
-    let (prepared, body) = cache.read_consistent(|cache| -> Result<_> {
-        let prepared = prepare(cache, source)?;
-        if !prepared.bad_rows.is_empty() {
+    // One pass: the body, its rows the Python CLI would refuse, then length and key from it.
+    let body = cache.read_consistent(|cache| -> Result<_> {
+        let mut reader = SnapshotBody::new(cache, source)?;
+        let mut body = Vec::new();
+        reader
+            .read_to_end(&mut body)
+            .context("reading the snapshot")?;
+        if !reader.bad_rows().is_empty() {
             return Err(PublishError::InvalidRows {
-                rows: prepared.bad_rows.clone(),
+                rows: reader.bad_rows().to_vec(),
             }
             .into());
         }
-        let mut body = Vec::new();
-        SnapshotBody::new(cache, source)?
-            .read_to_end(&mut body)
-            .context("reading the snapshot")?;
-        Ok((prepared, body))
+        Ok(body)
     })??;
     let mut headers = vec![
         ("Content-Type", "application/json".to_owned()),
-        ("Content-Length", prepared.content_length.to_string()),
-        ("Idempotency-Key", prepared.idempotency_key.clone()),
+        ("Content-Length", body.len().to_string()),
+        ("Idempotency-Key", idempotency_key(&body)),
         (
             "User-Agent",
             concat!("spec-kitty-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
