@@ -359,7 +359,9 @@ fn rust_check(kind: &str, document: &Value) -> Result<(), String> {
             }
             Ok(())
         }
-        "snapshot" => validate_snapshot(document).map(|_| ()),
+        "snapshot" => validate_snapshot(document)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
         other => Err(format!("unknown kind {other:?}")),
     }
 }

@@ -1,29 +1,48 @@
 //! The snapshot payload contract as the receiving side checks it (see
 //! `contracts/tracker-snapshot-publish.md`).
+//!
+//! This is the shape a SaaS handler copies: parse the JSON, call [`validate_snapshot`], then
+//! resolve the returned [`RoutingKey`] with a `routing_core::RoutingTable`.
 
-use routing_core::{RoutingKey, SnapshotRouting};
+use routing_core::{RoutingError, RoutingKey, SnapshotRouting};
 use serde_json::{Map, Value};
 
-/// The snapshot payload's top-level keys, in wire order.
-pub const SNAPSHOT_FIELDS: [&str; 11] = [
-    "provider",
-    "workspace",
-    "external_resource_type",
-    "external_resource_id",
-    "doctrine_mode",
-    "doctrine_field_owners",
-    "project_uuid",
-    "project_slug",
-    "issues",
-    "mappings",
-    "checkpoint",
-];
+pub use routing_core::SNAPSHOT_FIELDS;
 
-fn nullable_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, String> {
+/// Why a received snapshot payload is refused. Each variant carries the offending key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotError {
+    /// The payload is not a JSON object.
+    #[error("a snapshot payload must be a JSON object")]
+    NotAnObject,
+    /// A required key is absent.
+    #[error("missing snapshot field `{0}`")]
+    MissingField(&'static str),
+    /// A key the contract does not have.
+    #[error("unknown snapshot field `{0}`")]
+    UnknownField(String),
+    /// `provider` or `workspace` is not a string.
+    #[error("snapshot field `{0}` must be a string")]
+    NotAString(&'static str),
+    /// A routing field is neither a string nor null.
+    #[error("snapshot field `{0}` must be a string or null")]
+    NotAStringOrNull(&'static str),
+    /// `issues`, `mappings`, `checkpoint` or `doctrine_field_owners` has the wrong type.
+    #[error("snapshot field `{0}` has the wrong type")]
+    WrongType(&'static str),
+    /// The routing fields or the routing key are invalid (`routing-core`'s reason).
+    #[error(transparent)]
+    Routing(#[from] RoutingError),
+}
+
+fn nullable_str<'a>(
+    obj: &'a Map<String, Value>,
+    key: &'static str,
+) -> Result<Option<&'a str>, SnapshotError> {
     match obj.get(key) {
         Some(Value::String(s)) => Ok(Some(s)),
         Some(Value::Null) | None => Ok(None),
-        Some(_) => Err(format!("snapshot field `{key}` must be a string or null")),
+        Some(_) => Err(SnapshotError::NotAStringOrNull(key)),
     }
 }
 
@@ -31,24 +50,18 @@ fn nullable_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<&'a
 ///
 /// # Errors
 ///
-/// The message of the first problem: a missing or unknown key, a wrong type, or a routing
-/// error of `routing-core` (one routing field without the other, an unknown wire value, a
-/// blank id, a wire value of another provider).
-pub fn validate_snapshot(payload: &Value) -> Result<RoutingKey, String> {
-    let obj = payload
-        .as_object()
-        .ok_or_else(|| "a snapshot payload must be a JSON object".to_owned())?;
+/// The first problem: a missing or unknown key, a wrong type, or a routing error of
+/// `routing-core` (one routing field without the other, an unknown wire value, a blank id,
+/// a wire value of another provider).
+pub fn validate_snapshot(payload: &Value) -> Result<RoutingKey, SnapshotError> {
+    let obj = payload.as_object().ok_or(SnapshotError::NotAnObject)?;
     if let Some(missing) = SNAPSHOT_FIELDS.iter().find(|f| !obj.contains_key(**f)) {
-        return Err(format!("missing snapshot field `{missing}`"));
+        return Err(SnapshotError::MissingField(missing));
     }
     if let Some(unknown) = obj.keys().find(|k| !SNAPSHOT_FIELDS.contains(&k.as_str())) {
-        return Err(format!("unknown snapshot field `{unknown}`"));
+        return Err(SnapshotError::UnknownField(unknown.clone()));
     }
-    let string = |k: &str| {
-        obj[k]
-            .as_str()
-            .ok_or_else(|| format!("snapshot field `{k}` must be a string"))
-    };
+    let string = |k: &'static str| obj[k].as_str().ok_or(SnapshotError::NotAString(k));
     let (provider, workspace) = (string("provider")?, string("workspace")?);
     for (k, ok) in [
         ("issues", obj["issues"].is_array()),
@@ -60,13 +73,12 @@ pub fn validate_snapshot(payload: &Value) -> Result<RoutingKey, String> {
         ),
     ] {
         if !ok {
-            return Err(format!("snapshot field `{k}` has the wrong type"));
+            return Err(SnapshotError::WrongType(k));
         }
     }
     let routing = SnapshotRouting::from_fields(
         nullable_str(obj, "external_resource_type")?,
         nullable_str(obj, "external_resource_id")?,
-    )
-    .map_err(|e| e.to_string())?;
-    RoutingKey::from_snapshot(provider, workspace, routing).map_err(|e| e.to_string())
+    )?;
+    Ok(RoutingKey::from_snapshot(provider, workspace, routing)?)
 }

@@ -19,10 +19,27 @@
 #![forbid(unsafe_code)]
 
 mod contract;
+mod handlers;
 mod server;
 
-pub use contract::{SNAPSHOT_FIELDS, validate_snapshot};
+pub use contract::{SNAPSHOT_FIELDS, SnapshotError, validate_snapshot};
 pub use server::{BATCH_PATH, ContractServer, Fault, Received, SNAPSHOT_PATH, ServerConfig};
+
+/// Why a mappings file is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum MappingsError {
+    /// The text is not a JSON list.
+    #[error("mappings are not a JSON list: {0}")]
+    NotAList(serde_json::Error),
+    /// One entry is not a routing key with a target.
+    #[error("mapping {index}: {source}")]
+    BadEntry {
+        /// The entry's position in the list (0-based).
+        index: usize,
+        /// What is wrong with it.
+        source: serde_json::Error,
+    },
+}
 
 /// Parses a mappings file: a JSON list of routing keys with a `target` each, e.g.
 /// `[{"provider": "jira", "workspace": "acme", "external_resource_type": "jira_project",
@@ -30,8 +47,8 @@ pub use server::{BATCH_PATH, ContractServer, Fault, Received, SNAPSHOT_PATH, Ser
 ///
 /// # Errors
 ///
-/// A message naming the entry that is not a valid routing key.
-pub fn parse_mappings(text: &str) -> Result<routing_core::RoutingTable<String>, String> {
+/// [`MappingsError`], naming the entry that is not a valid routing key.
+pub fn parse_mappings(text: &str) -> Result<routing_core::RoutingTable<String>, MappingsError> {
     #[derive(serde::Deserialize)]
     struct Entry {
         #[serde(flatten)]
@@ -39,10 +56,11 @@ pub fn parse_mappings(text: &str) -> Result<routing_core::RoutingTable<String>, 
         target: String,
     }
     let entries: Vec<serde_json::Value> =
-        serde_json::from_str(text).map_err(|e| format!("mappings are not a JSON list: {e}"))?;
+        serde_json::from_str(text).map_err(MappingsError::NotAList)?;
     let mut table = routing_core::RoutingTable::new();
-    for (i, v) in entries.into_iter().enumerate() {
-        let e: Entry = serde_json::from_value(v).map_err(|e| format!("mapping {i}: {e}"))?;
+    for (index, v) in entries.into_iter().enumerate() {
+        let e: Entry = serde_json::from_value(v)
+            .map_err(|source| MappingsError::BadEntry { index, source })?;
         table.insert(e.key, e.target);
     }
     Ok(table)

@@ -1,26 +1,33 @@
-//! The HTTP side: a small HTTP/1.1 server on loopback, one thread per connection, that
-//! plays the SaaS for both contracts and can be told to misbehave.
+//! The server around the handlers: a tokio runtime on a background thread, axum routing,
+//! and a thin layer for what ordinary handlers cannot do (injected statuses and delays,
+//! dropped connections, truncated answers, hangs) plus the record of every request.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use event_envelope::{BatchRequest, EventResult, EventStatus};
-use routing_core::{Resolution, RoutingKey, RoutingTable};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use hyper_util::rt::TokioIo;
+use routing_core::RoutingTable;
 use serde_json::{Value, json};
+use tokio::sync::{Notify, watch};
+use tower::ServiceExt;
 
-use crate::contract::validate_snapshot;
+use crate::handlers::{ResolutionTag, receive_batch, receive_snapshot};
 
-/// The snapshot endpoint path.
-pub const SNAPSHOT_PATH: &str = "/api/v1/connectors/trackers/snapshots/";
-/// The batch endpoint path.
-pub const BATCH_PATH: &str = "/api/v1/events/batch/";
-const MAX_HEADER: usize = 64 * 1024;
-const MAX_BODY: u64 = 512 * 1024 * 1024;
+pub use event_envelope::BATCH_PATH;
+pub use routing_core::SNAPSHOT_PATH;
+
+const MAX_BODY: usize = 512 * 1024 * 1024;
 
 /// A misbehaviour for one request (taken in order, one per request).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,22 +110,23 @@ impl Default for ServerConfig {
 }
 
 #[derive(Default)]
-struct State {
+pub(crate) struct Books {
     faults: VecDeque<Fault>,
     received: Vec<Received>,
-    idempotency: HashMap<String, (blake3::Hash, u16, Value)>,
-    event_ids: BTreeSet<String>,
+    pub(crate) idempotency: HashMap<String, (blake3::Hash, u16, Value)>,
+    pub(crate) event_ids: BTreeSet<String>,
 }
 
-struct Shared {
-    state: Mutex<State>,
-    stop: AtomicBool,
-    mappings: RoutingTable<String>,
+/// What the handlers share.
+pub(crate) struct Shared {
+    state: Mutex<Books>,
+    pub(crate) mappings: RoutingTable<String>,
     keep_bodies: bool,
+    stopped: watch::Receiver<bool>,
 }
 
 impl Shared {
-    fn state(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn state(&self) -> MutexGuard<'_, Books> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -127,11 +135,12 @@ impl Shared {
 pub struct ContractServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl ContractServer {
-    /// Binds and starts serving in background threads.
+    /// Binds and starts serving on a background thread.
     ///
     /// # Errors
     ///
@@ -146,22 +155,37 @@ impl ContractServer {
                 ),
             ));
         }
-        let listener = TcpListener::bind(config.addr)?;
+        let listener = std::net::TcpListener::bind(config.addr)?;
+        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        let (stop, stopped) = watch::channel(false);
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
-            stop: AtomicBool::new(false),
+            state: Mutex::new(Books::default()),
             mappings: config.mappings,
             keep_bodies: config.keep_bodies,
+            stopped: stopped.clone(),
         });
-        let s = Arc::clone(&shared);
-        let accept = std::thread::Builder::new()
-            .name("contract-server-accept".into())
-            .spawn(move || accept_loop(&listener, &s))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("contract-server")
+            .enable_all()
+            .build()?;
+        let app = router(Arc::clone(&shared));
+        let thread = std::thread::Builder::new()
+            .name("contract-server".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
+                        serve(listener, app, stopped).await;
+                    }
+                });
+                runtime.shutdown_timeout(Duration::from_secs(1));
+            })?;
         Ok(ContractServer {
             addr,
             shared,
-            accept: Some(accept),
+            stop,
+            thread: Some(thread),
         })
     }
 
@@ -188,396 +212,255 @@ impl ContractServer {
         self.shared.state().received.clone()
     }
 
-    /// Stops accepting, releases hanging connections, and joins the accept thread.
+    /// Stops accepting, closes every connection (hanging ones too), and joins the server
+    /// thread.
     pub fn shutdown(mut self) {
-        self.stop();
+        self.halt();
     }
 
-    fn stop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        // Wake the blocking accept.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
-        if let Some(h) = self.accept.take() {
-            let _ = h.join();
+    fn halt(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }
 
 impl Drop for ContractServer {
     fn drop(&mut self) {
-        self.stop();
+        self.halt();
     }
 }
 
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
-    let mut workers: Vec<JoinHandle<()>> = Vec::new();
-    for stream in listener.incoming() {
-        if shared.stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = stream else { continue };
-        let s = Arc::clone(shared);
-        if let Ok(h) = std::thread::Builder::new()
-            .name("contract-server-conn".into())
-            .spawn(move || {
-                let _ = handle(stream, &s);
-            })
-        {
-            workers.push(h);
-        }
-        workers.retain(|h| !h.is_finished());
-    }
-    for h in workers {
-        let _ = h.join();
-    }
+/// The contract routes, behind the fault-and-record layer.
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(SNAPSHOT_PATH, post(receive_snapshot))
+        .route(BATCH_PATH, post(receive_batch))
+        .fallback(|req: Request| async move {
+            json_answer(
+                StatusCode::NOT_FOUND,
+                &json!({"error": format!("no endpoint at {}", req.uri().path())}),
+            )
+        })
+        .method_not_allowed_fallback(|| async {
+            json_answer(
+                StatusCode::METHOD_NOT_ALLOWED,
+                &json!({"error": "use POST"}),
+            )
+        })
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            faults_and_record,
+        ))
+        .layer(DefaultBodyLimit::disable())
+        .with_state(shared)
 }
 
-struct Request {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    body_len: u64,
-    chunked: bool,
-}
-
-fn read_request(stream: &TcpStream, keep_body: bool) -> io::Result<Request> {
-    let mut reader = BufReader::new(stream);
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let n = reader.read_until(b'\n', &mut head)?;
-        if n == 0 || head.len() > MAX_HEADER {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "bad request head",
-            ));
-        }
-    }
-    let text = String::from_utf8_lossy(&head);
-    let mut lines = text.split("\r\n");
-    let mut first = lines.next().unwrap_or("").split_whitespace();
-    let (method, path) = (
-        first.next().unwrap_or("").to_owned(),
-        first.next().unwrap_or("").to_owned(),
-    );
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let get = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let chunked =
-        get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    let len: u64 = get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    if len > MAX_BODY {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "body too large"));
-    }
-    let mut body = Vec::new();
-    let mut limited = reader.take(len);
-    let body_len = if keep_body || path.starts_with(BATCH_PATH) || path.starts_with(SNAPSHOT_PATH) {
-        limited.read_to_end(&mut body)? as u64
-    } else {
-        io::copy(&mut limited, &mut io::sink())?
-    };
-    Ok(Request {
-        method,
-        path,
-        headers,
-        body,
-        body_len,
-        chunked,
-    })
-}
-
-fn respond(
-    stream: &mut TcpStream,
-    status: u16,
-    extra: &[(&str, &str)],
-    content_type: &str,
-    body: &[u8],
-) -> io::Result<()> {
-    let reason = match status {
-        200 => "OK",
-        202 => "Accepted",
-        307 => "Temporary Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        411 => "Length Required",
-        422 => "Unprocessable Entity",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        _ => "Status",
-    };
-    let mut head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for (k, v) in extra {
-        head += &format!("{k}: {v}\r\n");
-    }
-    head += "\r\n";
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
-    stream.flush()
-}
-
-fn json_response(
-    stream: &mut TcpStream,
-    status: u16,
-    extra: &[(&str, &str)],
-    v: &Value,
-) -> io::Result<()> {
-    respond(
-        stream,
+fn json_answer(status: StatusCode, v: &Value) -> Response {
+    (
         status,
-        extra,
-        "application/json",
-        v.to_string().as_bytes(),
+        [(header::CONTENT_TYPE, "application/json")],
+        v.to_string(),
     )
+        .into_response()
 }
 
-fn handle(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let req = read_request(&stream, shared.keep_bodies)?;
-    let fault = shared.state().faults.pop_front();
+/// The raw side of the request's connection: for faults that an HTTP stack will not
+/// produce (an answer cut short, a connection closed without one).
+#[derive(Clone)]
+struct RawConnection {
+    socket: Arc<std::net::TcpStream>,
+    closed: Arc<Notify>,
+}
+
+impl RawConnection {
+    /// Writes `bytes` straight to the socket (a few bytes: the socket buffer takes them at
+    /// once), then closes the connection under the HTTP stack.
+    fn write_and_close(&self, bytes: &[u8]) {
+        use std::io::Write;
+        let _ = (&*self.socket).write_all(bytes);
+        let _ = self.socket.shutdown(std::net::Shutdown::Both);
+        self.closed.notify_one();
+    }
+}
+
+fn split_raw(stream: tokio::net::TcpStream) -> io::Result<(tokio::net::TcpStream, RawConnection)> {
+    let std_stream = stream.into_std()?;
+    let raw = std_stream.try_clone()?;
+    Ok((
+        tokio::net::TcpStream::from_std(std_stream)?,
+        RawConnection {
+            socket: Arc::new(raw),
+            closed: Arc::new(Notify::new()),
+        },
+    ))
+}
+
+/// Accepts connections until told to stop; one request per connection (`Connection:
+/// close`), so a fault never leaks into the next request.
+async fn serve(listener: tokio::net::TcpListener, app: Router, stopped: watch::Receiver<bool>) {
+    let mut connections = tokio::task::JoinSet::new();
+    let mut stop_accepting = stopped.clone();
+    loop {
+        tokio::select! {
+            _ = stop_accepting.wait_for(|s| *s) => break,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, raw)) = split_raw(stream) else { continue };
+                let closed = Arc::clone(&raw.closed);
+                let app = app.clone();
+                let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(raw.clone());
+                    app.clone().oneshot(req.map(Body::new))
+                });
+                let mut stop = stopped.clone();
+                connections.spawn(async move {
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .keep_alive(false)
+                        .serve_connection(TokioIo::new(stream), service);
+                    tokio::select! {
+                        _ = conn => {}
+                        () = closed.notified() => {}
+                        _ = stop.wait_for(|s| *s) => {}
+                    }
+                });
+                while connections.try_join_next().is_some() {}
+            }
+        }
+    }
+    drop(listener);
+    connections.shutdown().await;
+}
+
+/// Records each request and its answer, and plays the next queued [`Fault`].
+async fn faults_and_record(
+    State(shared): State<Arc<Shared>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return json_answer(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &json!({"error": "the body could not be read or is too large"}),
+        );
+    };
     let mut received = Received {
-        method: req.method.clone(),
-        path: req.path.clone(),
-        headers: req.headers.clone(),
+        method: parts.method.to_string(),
+        path: parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| parts.uri.path().to_owned(), ToString::to_string),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).trim().to_owned(),
+                )
+            })
+            .collect(),
         body: if shared.keep_bodies {
-            req.body.clone()
+            bytes.to_vec()
         } else {
             Vec::new()
         },
-        body_len: req.body_len,
+        body_len: bytes.len() as u64,
         status: 0,
         resolution: None,
     };
+    let fault = shared.state().faults.pop_front();
     let record = |r: Received| shared.state().received.push(r);
-    match fault {
-        Some(Fault::Delay(d)) => std::thread::sleep(d),
+    let answer = match fault {
+        None => None,
+        Some(Fault::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            None
+        }
         Some(Fault::Drop) => {
             record(received);
-            return Ok(());
+            if let Some(raw) = parts.extensions.get::<RawConnection>() {
+                raw.write_and_close(b"");
+            }
+            return std::future::pending().await;
         }
         Some(Fault::Hang) => {
             record(received);
-            while !shared.stop.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            return Ok(());
+            let mut stopped = shared.stopped.clone();
+            let _ = stopped.wait_for(|s| *s).await;
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
         Some(Fault::Status(status, retry_after)) => {
-            received.status = status;
-            record(received);
-            let extra: Vec<(&str, &str)> = retry_after
-                .as_deref()
-                .map(|v| ("Retry-After", v))
-                .into_iter()
-                .collect();
-            return json_response(
-                &mut stream,
-                status,
-                &extra,
-                &json!({"error": "injected failure"}),
-            );
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut r = json_answer(code, &json!({"error": "injected failure"}));
+            if let Some(v) = retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            Some(r)
         }
         Some(Fault::Truncate) => {
+            // Promise 100 bytes, send 6, close.
             received.status = 200;
             record(received);
-            stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"stat")?;
-            return stream.flush();
-        }
-        Some(Fault::NonJson) => {
-            received.status = 200;
-            record(received);
-            return respond(
-                &mut stream,
-                200,
-                &[],
-                "text/html",
-                b"<html><body>OK</body></html>",
-            );
-        }
-        Some(Fault::BadJson) => {
-            received.status = 200;
-            record(received);
-            return respond(&mut stream, 200, &[], "application/json", b"{not json");
-        }
-        Some(Fault::Redirect(to)) => {
-            received.status = 307;
-            record(received);
-            return respond(
-                &mut stream,
-                307,
-                &[("Location", &to)],
-                "text/plain",
-                b"moved",
-            );
-        }
-        None => {}
-    }
-    let (status, extra, body, resolution) = route(&req, shared);
-    received.status = status;
-    received.resolution = resolution;
-    record(received);
-    let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    json_response(&mut stream, status, &extra, &body)
-}
-
-type Routed = (u16, Vec<(&'static str, String)>, Value, Option<String>);
-
-fn route(req: &Request, shared: &Shared) -> Routed {
-    let known = [SNAPSHOT_PATH, BATCH_PATH];
-    if !known.contains(&req.path.as_str()) {
-        return (
-            404,
-            vec![],
-            json!({"error": format!("no endpoint at {}", req.path)}),
-            None,
-        );
-    }
-    if req.method != "POST" {
-        return (405, vec![], json!({"error": "use POST"}), None);
-    }
-    if req.chunked {
-        return (
-            411,
-            vec![],
-            json!({"error": "chunked request bodies are not accepted; send Content-Length"}),
-            None,
-        );
-    }
-    let value: Value = match serde_json::from_slice(&req.body) {
-        Ok(v) => v,
-        Err(e) => {
-            return (
-                400,
-                vec![],
-                json!({"error": "body is not JSON", "detail": e.to_string()}),
-                None,
-            );
-        }
-    };
-    if req.path == BATCH_PATH {
-        let (status, body) = batch(&value, shared);
-        return (status, vec![], body, None);
-    }
-    snapshot(req, &value, shared)
-}
-
-fn snapshot(req: &Request, value: &Value, shared: &Shared) -> Routed {
-    let key = match validate_snapshot(value) {
-        Ok(k) => k,
-        Err(e) => {
-            return (
-                422,
-                vec![],
-                json!({"error": "invalid snapshot", "detail": e}),
-                None,
-            );
-        }
-    };
-    let idem = req
-        .headers
-        .iter()
-        .find(|(k, _)| k == "idempotency-key")
-        .map(|(_, v)| v.clone());
-    let hash = blake3::hash(&req.body);
-    if let Some(k) = &idem
-        && let Some((h, status, body)) = shared.state().idempotency.get(k).cloned()
-    {
-        if h == hash {
-            let res = body["resolution"].as_str().map(str::to_owned);
-            return (
-                status,
-                vec![("Idempotent-Replay", "true".into())],
-                body,
-                res,
-            );
-        }
-        return (
-            422,
-            vec![],
-            json!({"error": "Idempotency-Key reused with a different body", "detail": "send a new key for new content"}),
-            None,
-        );
-    }
-    let (resolution, target) = resolve(&shared.mappings, &key);
-    let body = json!({
-        "status": "accepted",
-        "routing_key": {
-            "provider": key.provider(),
-            "workspace": key.workspace(),
-            "external_resource_type": key.routing().map(|r| r.resource_type().as_str()),
-            "external_resource_id": key.routing().map(|r| r.resource_id()),
-        },
-        "resolution": resolution,
-        "target": target,
-        "issues": value["issues"].as_array().map_or(0, Vec::len),
-        "mappings": value["mappings"].as_array().map_or(0, Vec::len),
-        "idempotency_key": idem,
-    });
-    if let Some(k) = idem {
-        shared
-            .state()
-            .idempotency
-            .insert(k, (hash, 202, body.clone()));
-    }
-    (202, vec![], body, Some(resolution.to_owned()))
-}
-
-fn resolve(table: &RoutingTable<String>, key: &RoutingKey) -> (&'static str, Option<String>) {
-    match table.resolve(key) {
-        Some(Resolution::Exact(t)) => ("exact", Some(t.clone())),
-        Some(Resolution::WorkspaceFallback(t)) => ("workspace_fallback", Some(t.clone())),
-        None => ("unresolved", None),
-    }
-}
-
-fn batch(value: &Value, shared: &Shared) -> (u16, Value) {
-    let request = match BatchRequest::from_value(value) {
-        Ok(r) => r,
-        Err(e) => {
-            return (
-                400,
-                json!({"error": "Batch validation failed", "details": e.to_string()}),
-            );
-        }
-    };
-    let mut state = shared.state();
-    let results: Vec<EventResult> = request
-        .events
-        .iter()
-        .map(|e| {
-            let (status, error) = match e.validate() {
-                Err(errors) => (
-                    EventStatus::Rejected,
-                    errors
-                        .first()
-                        .map(event_envelope::ValidationError::rejection_message),
-                ),
-                Ok(()) if !state.event_ids.insert(e.event_id.clone()) => {
-                    (EventStatus::Duplicate, None)
-                }
-                Ok(()) => (EventStatus::Success, None),
-            };
-            EventResult {
-                event_id: e.event_id.clone(),
-                status,
-                error,
-                error_message: None,
+            if let Some(raw) = parts.extensions.get::<RawConnection>() {
+                raw.write_and_close(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"stat",
+                );
             }
-        })
-        .collect();
-    (200, json!({"results": results}))
+            return std::future::pending().await;
+        }
+        Some(Fault::NonJson) => Some(
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "text/html")],
+                "<html><body>OK</body></html>",
+            )
+                .into_response(),
+        ),
+        Some(Fault::BadJson) => Some(
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                "{not json",
+            )
+                .into_response(),
+        ),
+        Some(Fault::Redirect(to)) => Some(
+            (
+                StatusCode::TEMPORARY_REDIRECT,
+                [
+                    (header::LOCATION, to.as_str()),
+                    (header::CONTENT_TYPE, "text/plain"),
+                ],
+                "moved",
+            )
+                .into_response(),
+        ),
+    };
+    let chunked = parts
+        .headers
+        .get(header::TRANSFER_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let known = [SNAPSHOT_PATH, BATCH_PATH].contains(&parts.uri.path());
+    let response = match answer {
+        Some(r) => r,
+        None if chunked && known && parts.method == axum::http::Method::POST => json_answer(
+            StatusCode::LENGTH_REQUIRED,
+            &json!({"error": "chunked request bodies are not accepted; send Content-Length"}),
+        ),
+        None => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+    };
+    received.status = response.status().as_u16();
+    received.resolution = response
+        .extensions()
+        .get::<ResolutionTag>()
+        .map(|t| t.0.clone());
+    record(received);
+    response
 }

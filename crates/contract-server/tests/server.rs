@@ -168,6 +168,6 @@ fn listens_on_loopback_only_unless_asked_and_shuts_down_cleanly() {
 fn bad_mappings_name_the_entry() {
     let err = parse_mappings(r#"[{"provider": "linear", "workspace": "w", "external_resource_type": "jira_project", "external_resource_id": "A", "target": "t"}]"#)
         .unwrap_err();
-    assert!(err.starts_with("mapping 0:"), "{err}");
+    assert!(err.to_string().starts_with("mapping 0:"), "{err}");
     assert!(parse_mappings("{}").is_err());
 }

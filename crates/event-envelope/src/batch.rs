@@ -9,6 +9,9 @@ use serde_json::Value;
 
 use crate::envelope::{Envelope, ParseError};
 
+/// The path of the batch endpoint, below the SaaS base URL.
+pub const BATCH_PATH: &str = "/api/v1/events/batch/";
+
 /// The most events one batch request may carry.
 pub const MAX_BATCH_EVENTS: usize = 1000;
 

@@ -49,8 +49,8 @@ pub mod formats;
 mod rules;
 
 pub use batch::{
-    BatchRequest, BatchRequestError, BatchResponse, DetailEntry, Details, ErrorCategory,
-    EventResult, EventStatus, Failure, Http400Body, MAX_BATCH_EVENTS, categorize,
+    BATCH_PATH, BatchRequest, BatchRequestError, BatchResponse, DetailEntry, Details,
+    ErrorCategory, EventResult, EventStatus, Failure, Http400Body, MAX_BATCH_EVENTS, categorize,
 };
 pub use builder::{
     Clock, EmitterContext, EnvelopeBuilder, GitMetadata, IdSource, aggregate_type_of,

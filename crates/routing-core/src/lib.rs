@@ -9,6 +9,8 @@
 //! - **The routing table** ([`ROUTING_TABLE`]): provider -> (resource type, credential key).
 //! - **Derivation** ([`derive_routing`]): the pure, total function of `(provider, credentials)`
 //!   that the CLI uses to fill `external_resource_type` / `external_resource_id` in a snapshot.
+//! - **The snapshot's wire constants** ([`SNAPSHOT_PATH`], [`SNAPSHOT_FIELDS`]), defined once
+//!   for the sender and every receiver.
 //! - **The SaaS side** ([`RoutingKey`], [`SnapshotRouting`], [`RoutingTable`]): validating the
 //!   routing fields of a received snapshot and resolving them in the documented lookup order.
 //!
@@ -82,6 +84,7 @@ mod credentials;
 mod derive;
 mod provider;
 mod saas;
+mod snapshot;
 mod text;
 mod wire;
 
@@ -89,5 +92,6 @@ pub use credentials::{CredentialLookup, CredentialRef, CredentialValue, IntoCred
 pub use derive::{ROUTING_TABLE, Routing, RoutingRule, derive_routing, routing_rule, wire_fields};
 pub use provider::{Provider, SUPPORTED_PROVIDERS, UnsupportedProvider, normalize_provider};
 pub use saas::{Resolution, RoutingError, RoutingKey, RoutingTable, SnapshotRouting};
+pub use snapshot::{SNAPSHOT_FIELDS, SNAPSHOT_PATH};
 pub use text::{is_blank, trim};
 pub use wire::{ResourceType, UnknownResourceType};

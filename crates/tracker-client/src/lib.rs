@@ -8,7 +8,8 @@
 //!   ([`project_issue`], [`python_isoformat`]) so the same cache gives the same bytes.
 //! - [`idempotency_key`]: blake3 over the exact body bytes.
 //! - [`resolve_token`] and [`Secret`]: which bearer token is sent; never printed.
-//! - [`publish`]: the POST with `Content-Length`, timeouts and retries.
+//! - [`snapshot_request`], [`publish`] and [`dry_run`]: the one request plan, sent over the
+//!   shared `http-transport` (`Content-Length`, timeouts, retries) or printed.
 //!
 //! # What it must never do
 //!
@@ -27,9 +28,9 @@ mod token;
 pub use isoformat::python_isoformat;
 pub use project::{ISSUE_TYPES, STATUSES, project_issue};
 pub use publish::{
-    DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, MAX_RESPONSE_BODY, PublishError, PublishOptions,
-    PublishOutcome, ResponseBody, SNAPSHOT_PATH, TIMEOUT_RANGE, check_target, endpoint,
-    is_retryable_status, parse_retry_after, publish,
+    DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, DryRun, MAX_RESPONSE_BODY, PublishError, PublishOptions,
+    PublishOutcome, ResponseBody, SNAPSHOT_PATH, TIMEOUT_RANGE, check_target, dry_run, endpoint,
+    parse_retry_after, publish, snapshot_request,
 };
 pub use snapshot::{
     BadRow, IDEMPOTENCY_CONTEXT, KeyedCounter, Prepared, SNAPSHOT_FIELDS, SnapshotBody,

@@ -7,27 +7,13 @@
 
 use std::io::{self, Read, Write};
 
+pub use routing_core::SNAPSHOT_FIELDS;
 use routing_core::{Routing, derive_routing, normalize_provider, wire_fields};
 use serde_json::{Value, json};
 use tracker_store::{Checkpoint, Credentials, IssueCache, Mapping, ProjectIdentity, TrackerConfig};
 
 use crate::isoformat::python_isoformat;
 use crate::project::project_issue;
-
-/// The snapshot payload's top-level keys, in wire order.
-pub const SNAPSHOT_FIELDS: [&str; 11] = [
-    "provider",
-    "workspace",
-    "external_resource_type",
-    "external_resource_id",
-    "doctrine_mode",
-    "doctrine_field_owners",
-    "project_uuid",
-    "project_slug",
-    "issues",
-    "mappings",
-    "checkpoint",
-];
 
 /// The blake3 key-derivation context of the `Idempotency-Key`.
 pub const IDEMPOTENCY_CONTEXT: &str =

@@ -1,40 +1,9 @@
 //! Which bearer token a publish sends, and keeping it out of every output.
 
-use std::fmt;
-
 use routing_core::{CredentialValue, normalize_provider, trim};
 use tracker_store::Credentials;
 
-/// A secret string. `Debug` and `Display` print `<redacted>`; only [`Secret::expose`] gives
-/// the value, for the one place that needs it (the `Authorization` header).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a value.
-    #[must_use]
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The value.
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+pub use http_transport::Secret;
 
 /// Where the token came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

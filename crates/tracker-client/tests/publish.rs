@@ -266,12 +266,35 @@ fn the_receiver_replays_a_repeated_key_and_refuses_a_reused_one() {
         "acme.atlassian.net",
         &creds(&[("project_key", "ACME")]),
     );
-    publish(&e.cache, &src, &o).unwrap();
-    publish(&e.cache, &src, &o).unwrap();
+    let first = publish(&e.cache, &src, &o).unwrap();
+    let second = publish(&e.cache, &src, &o).unwrap();
     let r = s.received();
     assert_eq!(r[1].status, 202);
-    // A client that reuses a key for different content is refused.
+    // The repeat is a replay: the same answer, byte for byte, marked as a replay.
+    assert_eq!(second.body, first.body);
     let agent = ureq::Agent::new_with_defaults();
+    let url = format!("{}/api/v1/connectors/trackers/snapshots/", s.url());
+    let mut replay = agent
+        .post(&url)
+        .header("Idempotency-Key", r[0].header("idempotency-key").unwrap())
+        .send(r[0].body.as_slice())
+        .unwrap();
+    assert_eq!(replay.status().as_u16(), 202);
+    assert_eq!(
+        replay.headers().get("idempotent-replay").unwrap(),
+        "true",
+        "a replayed answer carries the replay marker"
+    );
+    let replayed: Value = serde_json::from_reader(replay.body_mut().as_reader()).unwrap();
+    assert_eq!(ResponseBody::Json(replayed), first.body);
+    // A first answer is not marked as a replay.
+    let fresh = agent
+        .post(&url)
+        .header("Idempotency-Key", "a-fresh-key")
+        .send(r[0].body.as_slice())
+        .unwrap();
+    assert!(fresh.headers().get("idempotent-replay").is_none());
+    // A client that reuses a key for different content is refused.
     let resp = agent
         .post(format!("{}/api/v1/connectors/trackers/snapshots/", s.url()))
         .header("Idempotency-Key", r[0].header("idempotency-key").unwrap())

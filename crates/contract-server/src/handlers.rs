@@ -1,0 +1,157 @@
+//! The two contract endpoints as ordinary axum handlers: the shape a SaaS service copies.
+//!
+//! A handler parses the body, validates it with the contract's own types (`routing-core`
+//! for snapshots, `event-envelope` for batches) and answers JSON. Faults, recording and
+//! socket tricks live in `server.rs`, not here.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use event_envelope::{BatchRequest, EventResult, EventStatus};
+use routing_core::{Resolution, RoutingKey, RoutingTable};
+use serde_json::{Value, json};
+
+use crate::contract::validate_snapshot;
+use crate::server::Shared;
+
+/// The routing-key resolution a snapshot answer carries, kept for [`crate::Received`].
+#[derive(Debug, Clone)]
+pub(crate) struct ResolutionTag(pub(crate) String);
+
+fn error(status: StatusCode, body: Value) -> Response {
+    (status, Json(body)).into_response()
+}
+
+fn not_json(e: &serde_json::Error) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        json!({"error": "body is not JSON", "detail": e.to_string()}),
+    )
+}
+
+/// `POST /api/v1/connectors/trackers/snapshots/`: validate, resolve the routing key,
+/// replay a repeated `Idempotency-Key`, refuse a reused key with another body (422).
+pub(crate) async fn receive_snapshot(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return not_json(&e),
+    };
+    let key = match validate_snapshot(&value) {
+        Ok(k) => k,
+        Err(e) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"error": "invalid snapshot", "detail": e.to_string()}),
+            );
+        }
+    };
+    let idem = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let hash = blake3::hash(&body);
+    if let Some(k) = &idem
+        && let Some((h, status, answer)) = shared.state().idempotency.get(k).cloned()
+    {
+        if h != hash {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"error": "Idempotency-Key reused with a different body", "detail": "send a new key for new content"}),
+            );
+        }
+        let mut r = (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED),
+            [("Idempotent-Replay", "true")],
+            Json(answer.clone()),
+        )
+            .into_response();
+        if let Some(res) = answer["resolution"].as_str() {
+            r.extensions_mut().insert(ResolutionTag(res.to_owned()));
+        }
+        return r;
+    }
+    let (resolution, target) = resolve(&shared.mappings, &key);
+    let answer = json!({
+        "status": "accepted",
+        "routing_key": {
+            "provider": key.provider(),
+            "workspace": key.workspace(),
+            "external_resource_type": key.routing().map(|r| r.resource_type().as_str()),
+            "external_resource_id": key.routing().map(|r| r.resource_id()),
+        },
+        "resolution": resolution,
+        "target": target,
+        "issues": value["issues"].as_array().map_or(0, Vec::len),
+        "mappings": value["mappings"].as_array().map_or(0, Vec::len),
+        "idempotency_key": idem,
+    });
+    if let Some(k) = idem {
+        shared
+            .state()
+            .idempotency
+            .insert(k, (hash, 202, answer.clone()));
+    }
+    let mut r = (StatusCode::ACCEPTED, Json(answer)).into_response();
+    r.extensions_mut()
+        .insert(ResolutionTag(resolution.to_owned()));
+    r
+}
+
+fn resolve(table: &RoutingTable<String>, key: &RoutingKey) -> (&'static str, Option<String>) {
+    match table.resolve(key) {
+        Some(Resolution::Exact(t)) => ("exact", Some(t.clone())),
+        Some(Resolution::WorkspaceFallback(t)) => ("workspace_fallback", Some(t.clone())),
+        None => ("unresolved", None),
+    }
+}
+
+/// `POST /api/v1/events/batch/`: per-event results; duplicates by `event_id`.
+pub(crate) async fn receive_batch(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return not_json(&e),
+    };
+    let request = match BatchRequest::from_value(&value) {
+        Ok(r) => r,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "Batch validation failed", "details": e.to_string()}),
+            );
+        }
+    };
+    let mut state = shared.state();
+    let results: Vec<EventResult> = request
+        .events
+        .iter()
+        .map(|e| {
+            let (status, error) = match e.validate() {
+                Err(errors) => (
+                    EventStatus::Rejected,
+                    errors
+                        .first()
+                        .map(event_envelope::ValidationError::rejection_message),
+                ),
+                Ok(()) if !state.event_ids.insert(e.event_id.clone()) => {
+                    (EventStatus::Duplicate, None)
+                }
+                Ok(()) => (EventStatus::Success, None),
+            };
+            EventResult {
+                event_id: e.event_id.clone(),
+                status,
+                error,
+                error_message: None,
+            }
+        })
+        .collect();
+    (StatusCode::OK, Json(json!({"results": results}))).into_response()
+}

@@ -1,0 +1,40 @@
+//! The one synchronous HTTP transport that spec-kitty's clients share: the snapshot
+//! publish, the batch-events upload and the tracker connectors differ only in what they
+//! send and how they read the answer.
+//!
+//! # What this crate owns
+//!
+//! - [`RequestPlan`]: the request as data (method, URL, headers, body length). `--dry-run`
+//!   prints the same plan that [`Transport::execute`] sends, with secret headers redacted.
+//! - [`RetryPolicy`]: attempts, exponential backoff with jitter, which statuses and
+//!   transport errors are retried, `Retry-After` (seconds or an HTTP date) capped at
+//!   [`RetryPolicy::max_wait`]. A caller can classify answers itself (a GraphQL rate limit
+//!   inside a 400, say) with [`Transport::execute_with`].
+//! - [`Transport`]: one `ureq` agent with explicit connect and overall timeouts, no
+//!   redirects followed, answers bounded to [`MAX_RESPONSE_BODY`], and plain error text.
+//! - [`join_url`], [`check_target`], [`is_loopback_host`], [`redact_url`]: URL joining, the
+//!   rule that a secret never crosses plain http except to loopback, and printable URLs.
+//! - [`Secret`]: a string whose `Debug` and `Display` are `<redacted>`.
+//!
+//! # What it must never do
+//!
+//! Print; put a secret (a token, a password in a URL) into an error, a `Debug` output or a
+//! plan's printable form; follow a redirect; read an unbounded answer into memory.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod plan;
+mod retry;
+mod secret;
+mod target;
+mod transport;
+
+pub use plan::{Header, Method, RequestPlan};
+pub use retry::{RetryPolicy, Verdict, parse_retry_after};
+pub use secret::Secret;
+pub use target::{check_target, is_loopback_host, join_url, redact_url};
+pub use transport::{
+    Answer, DEFAULT_TIMEOUT, Exchange, MAX_RESPONSE_BODY, ResponseBody, TIMEOUT_RANGE, Transport,
+    TransportError, USER_AGENT,
+};

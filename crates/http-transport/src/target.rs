@@ -1,0 +1,126 @@
+//! Where a request goes: joining a base URL and a path, the plain-http rule, printable URLs.
+
+use std::net::IpAddr;
+
+use crate::transport::TransportError;
+
+/// The base URL and `path` joined by exactly one slash (surrounding whitespace and trailing
+/// slashes of the base are dropped; a base path is kept).
+#[must_use]
+pub fn join_url(base: &str, path: &str) -> String {
+    format!(
+        "{}/{}",
+        base.trim().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}
+
+/// Whether `host` is `localhost` or a loopback address (`127.0.0.0/8`, `::1`), where plain
+/// http cannot be sniffed.
+#[must_use]
+pub fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.to_ascii_lowercase().ends_with(".localhost")
+        || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Checks that `url` is an http(s) URL with a host, and that a secret (`has_secret`) goes
+/// over plain http only to loopback unless `allow_insecure_http`.
+///
+/// # Errors
+///
+/// [`TransportError::InvalidUrl`] or [`TransportError::InsecureToken`].
+pub fn check_target(
+    url: &str,
+    has_secret: bool,
+    allow_insecure_http: bool,
+) -> Result<(), TransportError> {
+    let bad = || TransportError::InvalidUrl {
+        url: redact_url(url),
+    };
+    let uri: ureq::http::Uri = url.trim().parse().map_err(|_| bad())?;
+    let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(bad)?;
+    match uri.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") => {
+            if has_secret && !allow_insecure_http && !is_loopback_host(host) {
+                return Err(TransportError::InsecureToken {
+                    host: host.to_owned(),
+                });
+            }
+            Ok(())
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// A URL with any `user:password@` removed, for printing.
+#[must_use]
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            format!("{scheme}://{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_url_uses_one_slash_and_keeps_a_base_path() {
+        for base in [
+            "https://x.example",
+            "https://x.example/",
+            "https://x.example///",
+            " https://x.example/ ",
+        ] {
+            assert_eq!(join_url(base, "/api/v1/x/"), "https://x.example/api/v1/x/");
+        }
+        assert_eq!(
+            join_url("https://x.example/saas/", "/api/v1/x/"),
+            "https://x.example/saas/api/v1/x/"
+        );
+    }
+
+    #[test]
+    fn plain_http_secrets_only_to_loopback() {
+        for ok in [
+            "http://127.0.0.1:8000",
+            "http://localhost:1",
+            "http://[::1]:9",
+            "http://127.9.9.9",
+            "https://x.example",
+        ] {
+            assert!(check_target(ok, true, false).is_ok(), "{ok}");
+        }
+        let err = check_target("http://saas.example", true, false).unwrap_err();
+        assert!(err.to_string().contains("--allow-insecure-http"), "{err}");
+        assert!(check_target("http://saas.example", true, true).is_ok());
+        assert!(check_target("http://saas.example", false, false).is_ok());
+        for bad in ["saas.example", "ftp://x", "", "http://"] {
+            assert!(
+                matches!(
+                    check_target(bad, false, false),
+                    Err(TransportError::InvalidUrl { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_url_error_never_shows_its_password() {
+        let err = check_target("ftp://user:hunter2@x.example/", false, false).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert_eq!(
+            redact_url("https://u:p@h.example:8/a?b"),
+            "https://h.example:8/a?b"
+        );
+    }
+}
