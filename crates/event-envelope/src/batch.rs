@@ -87,9 +87,9 @@ pub enum EventStatus {
     Rejected,
 }
 
-/// One per-event result of a 200 answer.
+/// One per-event result of a 200 answer. Keys this version does not know are ignored: a
+/// SaaS that adds a field must not break the sender.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct EventResult {
     /// The event this result is for.
     pub event_id: String,
@@ -117,9 +117,8 @@ impl EventResult {
     }
 }
 
-/// The body of a 200 answer.
+/// The body of a 200 answer. Keys this version does not know are ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct BatchResponse {
     /// One result per event.
     pub results: Vec<EventResult>,

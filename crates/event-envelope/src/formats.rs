@@ -104,17 +104,6 @@ fn digits(b: &[u8], range: std::ops::Range<usize>) -> Option<u32> {
     })
 }
 
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
-            29
-        }
-        2 => 28,
-        _ => 31,
-    }
-}
-
 /// Parses the ISO 8601 forms that Python's `datetime.fromisoformat` accepts for these
 /// contracts: `YYYY-MM-DD`, optionally followed by `T` or a space and `HH:MM[:SS[.f{1,9}]]`,
 /// optionally followed by `Z`, `±HH:MM`, `±HHMM` or `±HH`. Ranges are checked (month 1-12, a
@@ -128,7 +117,12 @@ pub fn parse_iso8601(s: &str) -> Option<Iso8601> {
     }
     let month = digits(b, 5..7)?;
     let day = digits(b, 8..10)?;
-    if year == 0 || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+    // The calendar (month lengths, leap years) is jiff's.
+    let real_date = |y: u32, m: u32, d: u32| {
+        matches!((i16::try_from(y), i8::try_from(m), i8::try_from(d)),
+            (Ok(y), Ok(m), Ok(d)) if y > 0 && jiff::civil::Date::new(y, m, d).is_ok())
+    };
+    if !real_date(year, month, day) {
         return None;
     }
     if b.len() == 10 {

@@ -57,6 +57,6 @@ pub use builder::{
 };
 pub use envelope::{Envelope, FIELDS, FieldSpec, JsonType, ParseError};
 pub use rules::{
-    AGGREGATE_TYPES, EventType, LANES, PAYLOAD_RULES, PayloadRules, Rule, ValidationError,
-    ValidationErrors, validate_payload,
+    AGGREGATE_TYPES, EventType, LANES, PAYLOAD_RULES, PayloadRules, Rule, UnknownEventType,
+    ValidationError, ValidationErrors, validate_payload,
 };

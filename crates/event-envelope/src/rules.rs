@@ -65,13 +65,18 @@ impl fmt::Display for EventType {
     }
 }
 
+/// A string that is not one of the 8 event types; it carries the string.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown event type {0:?}; use one of: {list}", list = EventType::ALL.map(EventType::as_str).join(", "))]
+pub struct UnknownEventType(pub String);
+
 impl FromStr for EventType {
-    type Err = Rule;
-    fn from_str(s: &str) -> Result<Self, Rule> {
+    type Err = UnknownEventType;
+    fn from_str(s: &str) -> Result<Self, UnknownEventType> {
         EventType::ALL
             .into_iter()
             .find(|t| t.as_str() == s)
-            .ok_or(Rule::KnownEventType)
+            .ok_or_else(|| UnknownEventType(s.to_owned()))
     }
 }
 

@@ -171,3 +171,31 @@ fn categorization_uses_status_first_then_keywords() {
         json!("schema_mismatch")
     );
 }
+
+#[test]
+fn responses_with_fields_this_version_does_not_know_still_parse() {
+    let body = serde_json::json!({
+        "results": [
+            {"event_id": "01HX0000000000000000000000", "status": "success", "server_seq": 17},
+            {"event_id": "01HX0000000000000000000001", "status": "rejected",
+             "error": "bad", "retryable": false}
+        ],
+        "processed_at": "2026-11-25T10:00:00Z"
+    });
+    let r: event_envelope::BatchResponse = serde_json::from_value(body).unwrap();
+    assert_eq!(r.results.len(), 2);
+    assert_eq!(r.results[1].reason(), Some("bad"));
+    // The request side stays strict.
+    let req = serde_json::json!({"events": [], "extra": 1});
+    assert!(event_envelope::BatchRequest::from_value(&req).is_err());
+}
+
+#[test]
+fn an_unknown_event_type_error_carries_the_value() {
+    let err = "WPDeleted"
+        .parse::<event_envelope::EventType>()
+        .unwrap_err();
+    assert_eq!(err.0, "WPDeleted");
+    assert!(err.to_string().contains("\"WPDeleted\""), "{err}");
+    assert!(err.to_string().contains("WPStatusChanged"), "{err}");
+}

@@ -94,17 +94,6 @@ impl Cursor<'_> {
     }
 }
 
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
-            29
-        }
-        2 => 28,
-        _ => 31,
-    }
-}
-
 /// Parses `s` as Python 3.11's `datetime.fromisoformat` and renders it as `isoformat()`;
 /// `None` when Python would raise.
 #[must_use]
@@ -120,7 +109,12 @@ pub fn python_isoformat(s: &str) -> Option<String> {
         return None;
     }
     let day = c.digits(2)?;
-    if year == 0 || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+    // The calendar (month lengths, leap years) is jiff's.
+    let real_date = |y: u32, m: u32, d: u32| {
+        matches!((i16::try_from(y), i8::try_from(m), i8::try_from(d)),
+            (Ok(y), Ok(m), Ok(d)) if y > 0 && jiff::civil::Date::new(y, m, d).is_ok())
+    };
+    if !real_date(year, month, day) {
         return None;
     }
     let (mut hour, mut minute, mut second, mut micros) = (0, 0, 0, 0);

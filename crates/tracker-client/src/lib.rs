@@ -26,7 +26,7 @@ mod snapshot;
 mod token;
 
 pub use isoformat::python_isoformat;
-pub use project::{ISSUE_TYPES, STATUSES, project_issue};
+pub use project::{RowError, project_issue};
 pub use publish::{
     DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, DryRun, MAX_RESPONSE_BODY, PublishError, PublishOptions,
     PublishOutcome, ResponseBody, SNAPSHOT_PATH, TIMEOUT_RANGE, check_target, dry_run, endpoint,

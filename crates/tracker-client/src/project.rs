@@ -2,20 +2,9 @@
 //! normalization, so the same cache gives the same bytes.
 
 use serde_json::{Map, Value, json};
+use tracker_store::{IssueStatus, IssueType};
 
 use crate::isoformat::python_isoformat;
-
-/// Statuses the snapshot carries; anything else (other case included) becomes `todo`.
-pub const STATUSES: [&str; 6] = [
-    "todo",
-    "in_progress",
-    "in_review",
-    "blocked",
-    "done",
-    "canceled",
-];
-/// Issue types the snapshot carries; anything else becomes `task`.
-pub const ISSUE_TYPES: [&str; 6] = ["epic", "story", "task", "bug", "chore", "subtask"];
 
 /// Python's `str(value)` for JSON scalars; arrays and objects as compact JSON (Python would
 /// print its own repr; such values do not occur in canonical issues).
@@ -59,26 +48,40 @@ fn py_str_list(v: Option<&Value>) -> Option<Vec<Value>> {
     }
 }
 
-fn one_of(v: Option<&Value>, allowed: &[&str], default: &str) -> String {
-    let text = v.map_or_else(|| default.to_owned(), py_str);
-    if allowed.contains(&text.as_str()) {
-        text
-    } else {
-        default.to_owned()
-    }
+/// Why the Python CLI would refuse a cached row; each variant names the bad value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RowError {
+    /// The stored issue is not a JSON object.
+    #[error("the stored issue is not a JSON object")]
+    NotAnObject,
+    /// No `ref` object.
+    #[error("missing ref")]
+    MissingRef,
+    /// `ref.system`, `ref.workspace` or `ref.id` is empty.
+    #[error("empty ref {0}")]
+    EmptyRef(&'static str),
+    /// The title is blank.
+    #[error("blank title")]
+    BlankTitle,
+    /// The priority is outside 0..4.
+    #[error("priority {0} outside 0..4")]
+    PriorityOutOfRange(i128),
+    /// `assignees` or `labels` cannot be iterated as Python would.
+    #[error("{0} is not a list")]
+    NotAList(&'static str),
 }
 
 /// The snapshot object of one cached issue, or why the Python CLI would refuse the row.
 ///
 /// # Errors
 ///
-/// A short reason (`blank title`, `empty ref id`, `priority 7 outside 0..4`...).
-pub fn project_issue(payload: &Value) -> Result<Value, String> {
+/// A [`RowError`] (`blank title`, `empty ref id`, `priority 7 outside 0..4`...).
+pub fn project_issue(payload: &Value) -> Result<Value, RowError> {
     let Some(obj) = payload.as_object() else {
-        return Err("the stored issue is not a JSON object".to_owned());
+        return Err(RowError::NotAnObject);
     };
     let Some(Value::Object(r)) = obj.get("ref") else {
-        return Err("missing ref".to_owned());
+        return Err(RowError::MissingRef);
     };
     let part = |k: &str| {
         r.get(k)
@@ -89,7 +92,7 @@ pub fn project_issue(payload: &Value) -> Result<Value, String> {
     let (system, workspace, id) = (part("system"), part("workspace"), part("id"));
     for (name, v) in [("system", &system), ("workspace", &workspace), ("id", &id)] {
         if routing_core::is_blank(v) {
-            return Err(format!("empty ref {name}"));
+            return Err(RowError::EmptyRef(name));
         }
     }
     let opt = |m: &Map<String, Value>, k: &str| match m.get(k) {
@@ -101,7 +104,7 @@ pub fn project_issue(payload: &Value) -> Result<Value, String> {
         .filter(|v| truthy(v))
         .map_or_else(|| "Untitled".to_owned(), py_str);
     if routing_core::is_blank(&title) {
-        return Err("blank title".to_owned());
+        return Err(RowError::BlankTitle);
     }
     let priority = match obj.get("priority") {
         None | Some(Value::Null) => Value::Null,
@@ -118,10 +121,10 @@ pub fn project_issue(payload: &Value) -> Result<Value, String> {
         .or(priority.as_u64().map(i128::from))
         && !(0..=4).contains(&p)
     {
-        return Err(format!("priority {p} outside 0..4"));
+        return Err(RowError::PriorityOutOfRange(p));
     }
-    let assignees = py_str_list(obj.get("assignees")).ok_or("assignees is not a list")?;
-    let labels = py_str_list(obj.get("labels")).ok_or("labels is not a list")?;
+    let assignees = py_str_list(obj.get("assignees")).ok_or(RowError::NotAList("assignees"))?;
+    let labels = py_str_list(obj.get("labels")).ok_or(RowError::NotAList("labels"))?;
     let updated_at = obj
         .get("updated_at")
         .and_then(Value::as_str)
@@ -138,8 +141,9 @@ pub fn project_issue(payload: &Value) -> Result<Value, String> {
         },
         "title": title,
         "body": opt(obj, "body"),
-        "status": one_of(obj.get("status"), &STATUSES, "todo"),
-        "issue_type": one_of(obj.get("issue_type"), &ISSUE_TYPES, "task"),
+        // Python compares `str(value)` with the known values, case-sensitively.
+        "status": obj.get("status").map_or(IssueStatus::Todo.published(), |v| IssueStatus::parse(&py_str(v)).published()),
+        "issue_type": obj.get("issue_type").map_or(IssueType::Task.published(), |v| IssueType::parse(&py_str(v)).published()),
         "priority": priority,
         "assignees": assignees,
         "labels": labels,
@@ -160,7 +164,7 @@ mod tests {
     fn with(k: &str, v: Value) -> Result<Value, String> {
         let mut b = base();
         b[k] = v;
-        project_issue(&b)
+        project_issue(&b).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -248,12 +252,12 @@ mod tests {
         );
         let mut b = base();
         b["ref"]["id"] = json!("");
-        assert_eq!(project_issue(&b).unwrap_err(), "empty ref id");
+        assert_eq!(project_issue(&b).unwrap_err(), RowError::EmptyRef("id"));
         b["ref"]["id"] = json!(" ");
-        assert_eq!(project_issue(&b).unwrap_err(), "empty ref id");
+        assert_eq!(project_issue(&b).unwrap_err().to_string(), "empty ref id");
         assert_eq!(
             project_issue(&json!({"title": "x"})).unwrap_err(),
-            "missing ref"
+            RowError::MissingRef
         );
     }
 }

@@ -70,7 +70,7 @@ impl SnapshotSource {
     /// `<provider>:<workspace>`, the key of this binding's checkpoint.
     #[must_use]
     pub fn checkpoint_key(&self) -> String {
-        format!("{}:{}", self.provider, self.workspace)
+        tracker_store::checkpoint_key(&self.provider, &self.workspace)
     }
 
     /// The two routing wire fields.
@@ -131,7 +131,7 @@ pub struct BadRow {
     /// The row's identity.
     pub identity: String,
     /// Why.
-    pub reason: String,
+    pub reason: crate::project::RowError,
 }
 
 const PAGE: usize = 256;

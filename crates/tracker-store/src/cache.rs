@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::canonical::{IssueStatus, IssueType};
 use crate::error::{Result, StoreError};
 use crate::paths::{SpecKittyHome, create_private_dir};
 
@@ -164,10 +165,10 @@ pub struct CanonicalIssue {
     pub title: String,
     /// Body text.
     pub body: Option<String>,
-    /// Status (`todo`, `in_progress`, `in_review`, `blocked`, `done`, `canceled`).
-    pub status: String,
-    /// Type (`epic`, `story`, `task`, `bug`, `chore`, `subtask`).
-    pub issue_type: String,
+    /// Status.
+    pub status: IssueStatus,
+    /// Type.
+    pub issue_type: IssueType,
     /// Priority 0..4.
     pub priority: Option<i64>,
     /// Assignees.
@@ -212,6 +213,13 @@ pub struct Checkpoint {
     pub cursor: Option<String>,
     /// ISO 8601 as stored.
     pub updated_since: Option<String>,
+}
+
+/// The key of a binding's row in `tracker_checkpoints`: `<provider>:<workspace>` (the
+/// provider normalized, as the Python CLI writes it).
+#[must_use]
+pub fn checkpoint_key(provider: &str, workspace: &str) -> String {
+    format!("{provider}:{workspace}")
 }
 
 /// A WP <-> external issue mapping.
@@ -588,7 +596,7 @@ impl IssueCache {
         Ok(out)
     }
 
-    /// The checkpoint stored under `key` (`provider:workspace`).
+    /// The checkpoint stored under `key` ([`checkpoint_key`]).
     ///
     /// # Errors
     ///

@@ -21,6 +21,7 @@
 
 mod atomic;
 mod cache;
+mod canonical;
 mod config;
 mod credentials;
 mod error;
@@ -29,8 +30,9 @@ mod time;
 
 pub use cache::{
     BUSY_TIMEOUT, CanonicalIssue, Checkpoint, IssueCache, IssueRef, IssueRow, Mapping, cache_path,
-    cache_scope,
+    cache_scope, checkpoint_key,
 };
+pub use canonical::{IssueStatus, IssueType};
 pub use config::{
     DEFAULT_DOCTRINE_MODE, DOCTRINE_MODES, ProjectConfig, ProjectIdentity, TrackerConfig, set_owner,
 };

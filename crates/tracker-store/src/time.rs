@@ -1,42 +1,45 @@
 //! The current time rendered as Python's `datetime.now(UTC).isoformat()` does.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
 /// Renders seconds + microseconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`
-/// (microseconds only when non-zero, as Python's `isoformat()`).
+/// (microseconds only when non-zero, as Python's `isoformat()`). Out of jiff's range
+/// (years -9999..=9999) it clamps to the nearest representable instant.
 #[must_use]
 pub fn isoformat_utc(secs: i64, micros: u32) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    let nanos = i32::try_from(micros.min(999_999) * 1000).unwrap_or(0);
+    let ts = Timestamp::new(secs, nanos).unwrap_or(if secs < 0 {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    });
+    render(ts)
+}
+
+fn render(ts: Timestamp) -> String {
+    let dt = TimeZone::UTC.to_datetime(ts);
+    let micros = dt.subsec_nanosecond() / 1000;
     let frac = if micros == 0 {
         String::new()
     } else {
         format!(".{micros:06}")
     };
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}{frac}+00:00")
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{frac}+00:00",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    )
 }
 
 /// The current time, `datetime.now(UTC).isoformat()` style.
 #[must_use]
 pub fn now_isoformat() -> String {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    isoformat_utc(
-        i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        d.subsec_micros(),
-    )
+    render(Timestamp::now())
 }
 
 #[cfg(test)]
