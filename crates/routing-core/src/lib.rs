@@ -6,6 +6,8 @@
 //! - **Provider names**: [`normalize_provider`] and the supported set ([`Provider`],
 //!   [`SUPPORTED_PROVIDERS`]).
 //! - **Canonical wire values**: [`ResourceType`] (`"jira_project"`, `"linear_team"`).
+//! - **Credential schemas** ([`credential_schema`]): per provider, the keys a pull needs,
+//!   which keys are secret, where the SaaS token may be, and the cache-scope keys.
 //! - **The routing table** ([`ROUTING_TABLE`]): provider -> (resource type, credential key).
 //! - **Derivation** ([`derive_routing`]): the pure, total function of `(provider, credentials)`
 //!   that the CLI uses to fill `external_resource_type` / `external_resource_id` in a snapshot.
@@ -84,6 +86,7 @@ mod credentials;
 mod derive;
 mod provider;
 mod saas;
+mod schema;
 mod snapshot;
 mod text;
 mod wire;
@@ -92,6 +95,10 @@ pub use credentials::{CredentialLookup, CredentialRef, CredentialValue, IntoCred
 pub use derive::{ROUTING_TABLE, Routing, RoutingRule, derive_routing, routing_rule, wire_fields};
 pub use provider::{Provider, SUPPORTED_PROVIDERS, UnsupportedProvider, normalize_provider};
 pub use saas::{Resolution, RoutingError, RoutingKey, RoutingTable, SnapshotRouting};
+pub use schema::{
+    CREDENTIAL_SCHEMAS, CredentialSchema, SCOPE_SERVER_KEYS, SCOPE_TEAM_KEYS, SCOPE_USER_KEYS,
+    credential_schema, is_secret_key,
+};
 pub use snapshot::{SNAPSHOT_FIELDS, SNAPSHOT_PATH};
 pub use text::{is_blank, trim};
 pub use wire::{ResourceType, UnknownResourceType};

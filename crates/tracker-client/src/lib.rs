@@ -36,4 +36,4 @@ pub use snapshot::{
     BadRow, IDEMPOTENCY_CONTEXT, KeyedCounter, Prepared, SNAPSHOT_FIELDS, SnapshotBody,
     SnapshotSource, idempotency_key, prepare, prepare_with,
 };
-pub use token::{PROVIDER_TOKEN_PROVIDERS, Secret, TokenSource, is_secret_key, resolve_token};
+pub use token::{Secret, TokenSource, resolve_token};

@@ -1,6 +1,6 @@
 //! Which bearer token a publish sends, and keeping it out of every output.
 
-use routing_core::{CredentialValue, normalize_provider, trim};
+use routing_core::{CredentialValue, credential_schema, trim};
 use tracker_store::Credentials;
 
 pub use http_transport::Secret;
@@ -16,13 +16,10 @@ pub enum TokenSource {
     Token,
 }
 
-/// Providers whose `token` credential is the provider's own API secret (a personal access
-/// token), never a SaaS token.
-pub const PROVIDER_TOKEN_PROVIDERS: [&str; 2] = ["github", "gitlab"];
-
 /// Resolves the SaaS bearer token: the explicit token, else the binding's `access_token`,
-/// else its `token` (not for github/gitlab, where `token` is the provider PAT). Each is
-/// trimmed; a blank one counts as absent. `None`: send no `Authorization` header.
+/// else its `token` (not for github/gitlab, where `token` is the provider PAT: see
+/// `routing_core::CredentialSchema::saas_token_keys`). Each is trimmed; a blank one counts
+/// as absent. `None`: send no `Authorization` header.
 #[must_use]
 pub fn resolve_token(
     explicit: Option<&str>,
@@ -36,35 +33,21 @@ pub fn resolve_token(
     if let Some(t) = explicit.and_then(non_blank) {
         return Some((t, TokenSource::Explicit));
     }
-    let cred = |k: &str| match credentials.get(k) {
-        Some(CredentialValue::String(s)) => non_blank(s),
-        Some(CredentialValue::Integer(i)) => Some(Secret::new(i.to_string())),
-        _ => None,
-    };
-    if let Some(t) = cred("access_token") {
-        return Some((t, TokenSource::AccessToken));
-    }
-    if PROVIDER_TOKEN_PROVIDERS.contains(&normalize_provider(provider).as_str()) {
-        return None;
-    }
-    cred("token").map(|t| (t, TokenSource::Token))
-}
-
-/// Whether a credential key names a secret (its value is never shown).
-#[must_use]
-pub fn is_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    [
-        "token",
-        "secret",
-        "password",
-        "passwd",
-        "api_key",
-        "apikey",
-        "private",
-        "credential",
-        "auth",
-    ]
-    .iter()
-    .any(|w| k.contains(w))
+    let keys: &[&str] =
+        credential_schema(provider).map_or(&["access_token", "token"], |s| s.saas_token_keys());
+    keys.iter().find_map(|k| {
+        let secret = match credentials.get(*k) {
+            Some(CredentialValue::String(s)) => non_blank(s),
+            Some(CredentialValue::Integer(i)) => Some(Secret::new(i.to_string())),
+            _ => None,
+        }?;
+        Some((
+            secret,
+            if *k == "access_token" {
+                TokenSource::AccessToken
+            } else {
+                TokenSource::Token
+            },
+        ))
+    })
 }

@@ -44,10 +44,10 @@ pub use time::{isoformat_utc, now_isoformat};
 use routing_core::CredentialValue;
 
 /// The cache scope of a binding from its provider, workspace and credentials, with the
-/// Python CLI's credential fallbacks (see [`cache_scope`]).
+/// Python CLI's credential fallbacks (`routing_core::SCOPE_*_KEYS`, see [`cache_scope`]).
 #[must_use]
 pub fn binding_scope(provider: &str, workspace: &str, credentials: &Credentials) -> String {
-    let text = |keys: [&str; 2]| -> Option<String> {
+    let text = |keys: &[&str]| -> Option<String> {
         keys.iter().find_map(|k| match credentials.get(*k) {
             Some(CredentialValue::String(s)) if !s.is_empty() => Some(s.clone()),
             Some(CredentialValue::Integer(i)) => Some(i.to_string()),
@@ -57,8 +57,8 @@ pub fn binding_scope(provider: &str, workspace: &str, credentials: &Credentials)
     cache_scope(
         provider,
         workspace,
-        text(["server_url", "base_url"]).as_deref(),
-        text(["username", "email"]).as_deref(),
-        text(["team_slug", "team_slug"]).as_deref(),
+        text(&routing_core::SCOPE_SERVER_KEYS).as_deref(),
+        text(&routing_core::SCOPE_USER_KEYS).as_deref(),
+        text(&routing_core::SCOPE_TEAM_KEYS).as_deref(),
     )
 }
