@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::values::{KeyValue, KeyValueParser, ServerUrlParser, doctrine_mode};
+
 /// spec-kitty: bind a project to an issue tracker and publish tracker snapshots with
 /// resource routing to the spec-kitty SaaS.
 #[derive(Debug, Parser)]
@@ -64,14 +66,16 @@ pub(crate) struct BindArgs {
     #[arg(long)]
     pub(crate) workspace: String,
     /// external_authoritative | spec_kitty_authoritative | split_ownership.
-    #[arg(long, value_name = "MODE")]
+    #[arg(long, value_name = "MODE", value_parser = doctrine_mode)]
     pub(crate) doctrine_mode: Option<String>,
     /// Field ownership for split_ownership, as field=owner (repeatable).
-    #[arg(long = "field-owner", value_name = "FIELD=OWNER")]
-    pub(crate) field_owners: Vec<String>,
+    #[arg(long = "field-owner", value_name = "FIELD=OWNER",
+          value_parser = KeyValueParser { flag: "field-owner", secret: false })]
+    pub(crate) field_owners: Vec<KeyValue>,
     /// Provider credential as key=value (repeatable), e.g. project_key=ACME.
-    #[arg(long = "credential", value_name = "KEY=VALUE")]
-    pub(crate) credentials: Vec<String>,
+    #[arg(long = "credential", value_name = "KEY=VALUE",
+          value_parser = KeyValueParser { flag: "credential", secret: true })]
+    pub(crate) credentials: Vec<KeyValue>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,7 +112,8 @@ pub(crate) enum Sync {
 #[derive(Debug, Args)]
 pub(crate) struct PublishArgs {
     /// The spec-kitty SaaS base URL.
-    #[arg(long, env = "SAAS_API_URL", value_name = "URL")]
+    #[arg(long, env = "SAAS_API_URL", hide_env_values = true, value_name = "URL",
+          value_parser = ServerUrlParser)]
     pub(crate) server_url: Option<String>,
     /// Bearer token for the SaaS API (default: the binding's access_token, then token).
     #[arg(

@@ -2,23 +2,44 @@
 //! routing, for developers at a terminal and for scripts (`--json`).
 //!
 //! This crate is the edge: it reads the environment and the command line, prints, and maps
-//! errors to exit codes (0 success, 1 failure, 2 usage). Business rules live in
-//! `routing-core`, `tracker-store` and `tracker-client`.
+//! errors to exit codes ([`error`]: 0 success, 1 user or data error, 2 usage, 3 the server
+//! or the network failed). Business rules live in `routing-core`, `tracker-store`,
+//! `tracker-client` and `http-transport`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
-mod commands;
+mod error;
 mod output;
+mod tracker;
+mod values;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 
 use args::{Cli, Command, Map, Sync, Tracker};
-use commands::Context;
+use tracker::Context;
 
 const FLAG: &str = "SPEC_KITTY_ENABLE_SAAS_SYNC";
+
+/// Whether the SaaS sync flag is on: 1, true, yes, on (any case).
+fn sync_enabled(value: Option<&str>) -> bool {
+    value.is_some_and(|v| {
+        matches!(
+            routing_core::trim(v).to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
+    })
+}
+
+/// `directory` relative to the process's working directory.
+fn resolve_dir(directory: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    Ok(directory.map_or_else(|| cwd.clone(), |d| cwd.join(d)))
+}
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -29,7 +50,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Tracker(cmd) => {
-            if !commands::sync_enabled(std::env::var(FLAG).ok().as_deref()) {
+            if !sync_enabled(std::env::var(FLAG).ok().as_deref()) {
                 anyhow::bail!("tracker commands are disabled; set {FLAG}=1 to enable them");
             }
             let home = tracker_store::SpecKittyHome::resolve(
@@ -37,28 +58,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 std::env::var("HOME").ok().as_deref(),
             )?;
             let ctx = Context {
-                cwd: commands::resolve_dir(cli.directory.as_deref())?,
+                cwd: resolve_dir(cli.directory.as_deref())?,
                 home,
             };
             match cmd {
-                Tracker::Providers { json } => commands::providers(json),
-                Tracker::Bind(a) => commands::bind(&ctx, &a),
-                Tracker::Unbind => commands::unbind(&ctx),
-                Tracker::Status { json } => commands::status(&ctx, json),
+                Tracker::Providers { json } => tracker::status::providers(json),
+                Tracker::Bind(a) => tracker::bind::bind(&ctx, &a),
+                Tracker::Unbind => tracker::bind::unbind(&ctx),
+                Tracker::Status { json } => tracker::status::status(&ctx, json),
                 Tracker::Map(Map::Add {
                     wp_id,
                     external_id,
                     external_key,
                     external_url,
-                }) => commands::map_add(
+                }) => tracker::map::add(
                     &ctx,
                     &wp_id,
                     &external_id,
                     external_key.as_deref(),
                     external_url.as_deref(),
                 ),
-                Tracker::Map(Map::List { json }) => commands::map_list(&ctx, json),
-                Tracker::Sync(Sync::Publish(a)) => commands::publish_cmd(&ctx, &a),
+                Tracker::Map(Map::List { json }) => tracker::map::list(&ctx, json),
+                Tracker::Sync(Sync::Publish(a)) => tracker::publish::publish(&ctx, &a),
             }
         }
     }
@@ -67,12 +88,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => ExitCode::SUCCESS, // 0
         Err(e) => {
             let message = e.chain().map(ToString::to_string).collect::<Vec<_>>();
             // Library errors already say what to do; context layers are joined on one line.
             output::diag("error", &message.join(": "));
-            ExitCode::FAILURE
+            ExitCode::from(error::exit_code(&e))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_sync_flag_takes_the_python_spellings() {
+        for on in ["1", "true", "YES", " on "] {
+            assert!(super::sync_enabled(Some(on)), "{on}");
+        }
+        for off in ["0", "", "no", "enabled"] {
+            assert!(!super::sync_enabled(Some(off)), "{off}");
+        }
+        assert!(!super::sync_enabled(None));
     }
 }

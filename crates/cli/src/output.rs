@@ -70,14 +70,4 @@ pub(crate) fn diag(kind: &str, message: &str) {
     let _ = writeln!(std::io::stderr(), "{color}{kind}:{reset} {message}");
 }
 
-/// A URL with any `user:password@` removed, for printing.
-pub(crate) fn redact_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            format!("{scheme}://{host}{path}")
-        }
-        None => url.to_owned(),
-    }
-}
+pub(crate) use http_transport::redact_url;

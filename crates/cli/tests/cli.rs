@@ -296,6 +296,53 @@ fn dry_run_prints_the_request_with_the_token_redacted_and_sends_nothing() {
 }
 
 #[test]
+fn dry_run_prints_exactly_the_request_that_publish_sends() {
+    let env = Env::new();
+    let s = server();
+    env.bind_jira(&["--credential", "project_key=ACME"]);
+    let r = env.run(&[
+        "tracker",
+        "map",
+        "add",
+        "--wp-id",
+        "WP01",
+        "--external-id",
+        "10001",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    seed_issue(&env, &cache_db(&env));
+    let args = ["tracker", "sync", "publish", "--server-url", &s.url()];
+    let mut c = env.cmd(&[&args[..], &["--dry-run"]].concat());
+    c.env("SAAS_AUTH_TOKEN", SECRET);
+    let dry = run(c);
+    assert_eq!(dry.code, 0, "{}", dry.render());
+    let mut c = env.cmd(&args);
+    c.env("SAAS_AUTH_TOKEN", SECRET);
+    let sent = run(c);
+    assert_eq!(sent.code, 0, "{}", sent.render());
+    let got = &s.received()[0];
+    let (head, body) = dry.stdout.split_once("\n\n").unwrap();
+    let mut lines = head.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        format!("POST {}/api/v1/connectors/trackers/snapshots/", s.url())
+    );
+    let mut planned = 0;
+    for line in lines {
+        let (name, value) = line.split_once(": ").unwrap();
+        let expected = if name == "Authorization" {
+            format!("Bearer {SECRET}")
+        } else {
+            value.to_owned()
+        };
+        assert_eq!(got.header(name), Some(expected.as_str()), "{name}");
+        planned += 1;
+    }
+    assert_eq!(planned, 5, "{head}");
+    assert_eq!(body.trim_end().as_bytes(), got.body.as_slice());
+}
+
+#[test]
 fn token_from_the_environment_is_sent_but_never_printed() {
     let env = Env::new();
     let s = server();
@@ -608,11 +655,17 @@ fn a_project_bound_by_the_python_cli_publishes_without_rebinding() {
 #[test]
 fn completions_are_generated() {
     let env = Env::new();
-    for shell in ["bash", "zsh", "fish"] {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let mut c = env.cmd(&["completions", shell]);
         c.env_remove("SPEC_KITTY_ENABLE_SAAS_SYNC");
         let r = run(c);
         assert_eq!(r.code, 0);
-        assert!(r.stdout.contains("tracker"), "{shell}");
+        assert!(r.stdout.contains("spec-kitty"), "{shell}: binary name");
+        assert!(r.stdout.contains("tracker"), "{shell}: a command group");
+        assert!(r.stdout.contains("publish"), "{shell}: a nested subcommand");
+        assert!(
+            r.stdout.contains("directory"),
+            "{shell}: the global -C/--directory flag"
+        );
     }
 }

@@ -1,0 +1,97 @@
+//! `tracker providers` and `tracker status`.
+
+use anyhow::Result;
+use routing_core::{ROUTING_TABLE, SUPPORTED_PROVIDERS};
+use serde_json::{Value, json};
+use tracker_store::IssueCache;
+
+use super::{Context, key_list, owners_text, readiness};
+use crate::output::{json as to_json, out, table};
+
+pub(crate) fn providers(as_json: bool) -> Result<()> {
+    let routing = |p: &str| ROUTING_TABLE.iter().find(|r| r.provider.as_str() == p);
+    if as_json {
+        let routes: serde_json::Map<String, Value> = ROUTING_TABLE
+            .iter()
+            .map(|r| {
+                (
+                    r.provider.as_str().to_owned(),
+                    json!({"external_resource_type": r.resource_type.as_str(), "credential_key": r.credential_key}),
+                )
+            })
+            .collect();
+        return Ok(out(&to_json(
+            &json!({"providers": SUPPORTED_PROVIDERS, "routing": routes}),
+        ))?);
+    }
+    let width = SUPPORTED_PROVIDERS
+        .iter()
+        .map(|p| p.len())
+        .max()
+        .unwrap_or(0);
+    let mut text = format!("{:<width$}  routing\n", "provider");
+    for p in SUPPORTED_PROVIDERS {
+        let how = routing(p).map_or_else(
+            || "none (publishes with null routing)".to_owned(),
+            |r| format!("{} from credential {}", r.resource_type, r.credential_key),
+        );
+        text += &format!("{p:<width$}  {how}\n");
+    }
+    Ok(out(&text)?)
+}
+
+pub(crate) fn status(ctx: &Context, as_json: bool) -> Result<()> {
+    let Some(b) = ctx.binding()? else {
+        if as_json {
+            return Ok(out(&to_json(&json!({"configured": false})))?);
+        }
+        return Ok(out(
+            "No tracker binding in this project.\nBind one with: spec-kitty tracker bind --provider <provider> --workspace <workspace>\n",
+        )?);
+    };
+    let path = b.cache_path(&ctx.home);
+    let (issues, mappings) = if path.exists() {
+        let cache = IssueCache::open(&path)?;
+        (
+            cache.count_issues(&b.provider)?,
+            cache.list_mappings()?.len() as u64,
+        )
+    } else {
+        (0, 0)
+    };
+    let (routing_json, routing_text) = readiness(&b.provider, &b.credentials);
+    if as_json {
+        let owners: serde_json::Map<String, Value> = b
+            .config
+            .field_owners
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        return Ok(out(&to_json(&json!({
+            "configured": true,
+            "provider": b.provider,
+            "workspace": b.workspace,
+            "doctrine_mode": b.config.doctrine_mode,
+            "field_owners": owners,
+            "credentials_present": !b.credentials.is_empty(),
+            "credential_keys": b.credentials.keys().collect::<Vec<_>>(),
+            "db_path": path,
+            "issue_count": issues,
+            "mapping_count": mappings,
+            "routing": routing_json,
+        })))?);
+    }
+    let text = "Tracker binding\n".to_owned()
+        + &table(&[
+            ("provider", b.provider.clone()),
+            ("workspace", b.workspace.clone()),
+            ("doctrine mode", b.config.doctrine_mode.clone()),
+            ("field owners", owners_text(&b.config.field_owners)),
+            ("credentials", key_list(&b.credentials)),
+            ("routing", routing_text),
+            ("cache", path.display().to_string()),
+            ("issues", issues.to_string()),
+            ("mappings", mappings.to_string()),
+        ]);
+    Ok(out(&text)?)
+}

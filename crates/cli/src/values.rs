@@ -1,0 +1,187 @@
+//! Flag values parsed once, into typed values, before any work: a bad one is a usage error
+//! (exit 2) that names the flag and never echoes a secret.
+
+use std::ffi::OsStr;
+use std::fmt;
+
+use clap::error::ErrorKind;
+use clap::{Arg, Command};
+
+/// A usage error with our own text (clap's own text would echo the raw value).
+fn invalid(cmd: &Command, message: String) -> clap::Error {
+    clap::Error::raw(ErrorKind::ValueValidation, format!("{message}\n")).with_cmd(cmd)
+}
+
+/// `key=value`, both sides trimmed and non-blank.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct KeyValue {
+    pub(crate) key: String,
+    pub(crate) value: String,
+}
+
+impl fmt::Debug for KeyValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}=<hidden>", self.key)
+    }
+}
+
+/// Parses `--flag key=value`; with `secret`, the value is never shown in an error, and
+/// neither is an argument without `=` (it may be a bare secret).
+#[derive(Clone)]
+pub(crate) struct KeyValueParser {
+    pub(crate) flag: &'static str,
+    pub(crate) secret: bool,
+}
+
+impl clap::builder::TypedValueParser for KeyValueParser {
+    type Value = KeyValue;
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        _arg: Option<&Arg>,
+        value: &OsStr,
+    ) -> Result<KeyValue, clap::Error> {
+        let flag = self.flag;
+        let Some(entry) = value.to_str() else {
+            return Err(invalid(
+                cmd,
+                format!("invalid --{flag} value: it is not valid UTF-8"),
+            ));
+        };
+        let Some((k, v)) = entry.split_once('=') else {
+            let shown = if self.secret {
+                "(hidden)".to_owned()
+            } else {
+                format!("{entry:?}")
+            };
+            return Err(invalid(
+                cmd,
+                format!("invalid --{flag} value {shown}: expected key=value"),
+            ));
+        };
+        let shown = if self.secret {
+            format!("{:?}", format!("{k}=<hidden>"))
+        } else {
+            format!("{entry:?}")
+        };
+        let (k, v) = (routing_core::trim(k), routing_core::trim(v));
+        if k.is_empty() {
+            return Err(invalid(
+                cmd,
+                format!("invalid --{flag} value {shown}: the key before '=' is blank"),
+            ));
+        }
+        if v.is_empty() {
+            return Err(invalid(
+                cmd,
+                format!("invalid --{flag} value {shown}: the value after '=' is blank"),
+            ));
+        }
+        Ok(KeyValue {
+            key: k.to_owned(),
+            value: v.to_owned(),
+        })
+    }
+}
+
+/// `--doctrine-mode`: trimmed, any case, one of the tracker-store modes.
+pub(crate) fn doctrine_mode(s: &str) -> Result<String, String> {
+    let m = routing_core::trim(s).to_lowercase();
+    if tracker_store::DOCTRINE_MODES.contains(&m.as_str()) {
+        Ok(m)
+    } else {
+        Err(format!(
+            "use one of: {}",
+            tracker_store::DOCTRINE_MODES.join(", ")
+        ))
+    }
+}
+
+/// `--server-url` / `SAAS_API_URL`: an http(s) URL with a host; a password in it is never
+/// shown in the error.
+#[derive(Clone)]
+pub(crate) struct ServerUrlParser;
+
+impl clap::builder::TypedValueParser for ServerUrlParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        _arg: Option<&Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        let text = value.to_string_lossy();
+        let url = routing_core::trim(&text);
+        if url.is_empty() {
+            return Err(invalid(
+                cmd,
+                "--server-url (or SAAS_API_URL) is blank; pass the spec-kitty SaaS base URL"
+                    .to_owned(),
+            ));
+        }
+        tracker_client::check_target(url, false, true).map_err(|e| invalid(cmd, e.to_string()))?;
+        Ok(url.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::builder::TypedValueParser;
+
+    use super::*;
+
+    fn kv(secret: bool, s: &str) -> Result<KeyValue, String> {
+        KeyValueParser {
+            flag: "credential",
+            secret,
+        }
+        .parse_ref(&Command::new("t"), None, OsStr::new(s))
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn key_values_are_trimmed_and_secrets_never_echoed() {
+        assert_eq!(
+            kv(true, " project_key = ACME ").unwrap(),
+            KeyValue {
+                key: "project_key".into(),
+                value: "ACME".into()
+            }
+        );
+        for bad in ["hunter2", " =hunter2", "k=  ", "api_token hunter2"] {
+            let err = kv(true, bad).unwrap_err();
+            assert!(!err.contains("hunter2"), "{bad}: {err}");
+            assert!(err.contains("--credential"), "{err}");
+        }
+        assert!(kv(false, "title").unwrap_err().contains("\"title\""));
+        assert!(!format!("{:?}", kv(true, "a=hunter2").unwrap()).contains("hunter2"));
+    }
+
+    #[test]
+    fn doctrine_modes_are_checked() {
+        assert_eq!(
+            doctrine_mode(" Split_Ownership ").unwrap(),
+            "split_ownership"
+        );
+        assert!(
+            doctrine_mode("anarchy")
+                .unwrap_err()
+                .contains("split_ownership")
+        );
+    }
+
+    #[test]
+    fn server_urls_are_checked_without_echoing_a_password() {
+        let p = |s: &str| {
+            ServerUrlParser
+                .parse_ref(&Command::new("t"), None, OsStr::new(s))
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(p(" https://x.example/ ").unwrap(), "https://x.example/");
+        let err = p("ftp://user:hunter2@x.example").unwrap_err();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(p("   ").is_err());
+    }
+}
