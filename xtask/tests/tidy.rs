@@ -1,5 +1,7 @@
-//! Cheap conventions, checked inside `cargo test`: every crate starts with a crate doc that
-//! says what it owns and must not do, and library code never prints.
+//! Cheap conventions, checked inside `cargo test` over every crate of the workspace (found
+//! on disk, not listed here): a crate doc that says what the crate owns and must not do,
+//! workspace lints and pinned versions, an ARCHITECTURE.md entry, and library code (whole
+//! files, minus their `#[cfg(test)]` modules) that never prints, unwraps or panics.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
 
@@ -21,64 +23,157 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Every member crate directory: `crates/*` and `xtask`.
+fn crate_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = fs::read_dir(repo().join("crates"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .collect();
+    dirs.sort();
+    dirs.push(repo().join("xtask"));
+    assert!(dirs.len() >= 7, "{dirs:?}");
+    dirs
+}
+
+fn package_name(dir: &Path) -> String {
+    let toml = fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    toml.lines()
+        .find_map(|l| l.strip_prefix("name = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .unwrap()
+        .to_owned()
+}
+
+/// `text` without its `#[cfg(test)]` items (a `mod tests { ... }` block is skipped by
+/// matching braces) and without comment lines.
+fn non_test_code(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at..];
+        let Some(open) = after.find('{') else {
+            rest = "";
+            break;
+        };
+        let mut depth = 0usize;
+        let mut end = after.len();
+        for (i, c) in after[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = open + i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out.lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn non_test_code_keeps_what_follows_a_test_module() {
+    let code = non_test_code(
+        "fn a() {}\n#[cfg(test)]\nmod tests {\n fn t() { x.unwrap(); }\n}\nfn b() { y.unwrap() }\n",
+    );
+    assert!(code.contains("fn b() { y.unwrap() }"), "{code}");
+    assert!(!code.contains("x.unwrap"), "{code}");
+}
+
 #[test]
 fn every_crate_has_a_crate_doc_with_its_boundaries() {
-    let mut roots = vec![
-        repo().join("xtask/src/main.rs"),
-        repo().join("crates/cli/src/main.rs"),
-    ];
-    for lib in [
-        "routing-core",
-        "event-envelope",
-        "tracker-store",
-        "tracker-client",
-        "contract-server",
-    ] {
-        roots.push(repo().join("crates").join(lib).join("src/lib.rs"));
-    }
-    for path in roots {
-        let text = fs::read_to_string(&path).unwrap();
+    for dir in crate_dirs() {
+        let lib = dir.join("src/lib.rs");
+        let main = dir.join("src/main.rs");
+        let root = if lib.is_file() { lib.clone() } else { main };
+        let text = fs::read_to_string(&root).unwrap();
         assert!(
             text.starts_with("//!"),
             "{} does not start with a crate doc",
-            path.display()
+            root.display()
         );
-        if path.ends_with("lib.rs") {
+        if root == lib {
             assert!(
-                text.contains("What it must never do") || text.contains("must never"),
+                text.contains("must never") || text.contains("must not"),
                 "{}: say what it must never do",
-                path.display()
+                root.display()
             );
             assert!(
                 text.contains("#![deny(missing_docs)]"),
                 "{}",
-                path.display()
+                root.display()
+            );
+            assert!(
+                text.contains("#![forbid(unsafe_code)]"),
+                "{}",
+                root.display()
             );
         }
     }
 }
 
 #[test]
+fn every_crate_uses_workspace_lints_and_pinned_versions() {
+    for dir in crate_dirs() {
+        let toml = fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        assert!(
+            toml.contains("[lints]\nworkspace = true"),
+            "{}: [lints] workspace = true",
+            dir.display()
+        );
+        let mut in_deps = false;
+        for line in toml.lines() {
+            if line.starts_with('[') {
+                in_deps = line.contains("dependencies");
+                continue;
+            }
+            if in_deps && line.contains('=') && !line.trim_start().starts_with('#') {
+                assert!(
+                    line.contains("workspace = true") || line.contains(".workspace = true"),
+                    "{}: `{line}` pins a version outside [workspace.dependencies]",
+                    dir.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_crate_has_a_line_in_architecture_md() {
+    let arch = fs::read_to_string(repo().join("ARCHITECTURE.md")).unwrap();
+    for dir in crate_dirs() {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            arch.contains(&format!("| `{name}` |")),
+            "ARCHITECTURE.md has no row for `{name}` (package {})",
+            package_name(&dir)
+        );
+    }
+}
+
+#[test]
 fn libraries_never_print_or_unwrap_on_input() {
-    for lib in [
-        "routing-core",
-        "event-envelope",
-        "tracker-store",
-        "tracker-client",
-    ] {
+    for dir in crate_dirs() {
+        if !dir.join("src/lib.rs").is_file() {
+            continue;
+        }
         let mut files = Vec::new();
-        rust_files(&repo().join("crates").join(lib).join("src"), &mut files);
+        rust_files(&dir.join("src"), &mut files);
         for f in files {
-            let text = fs::read_to_string(&f).unwrap();
-            // Only non-test code: cut at the unit-test module.
-            let code: String = text
-                .split("#[cfg(test)]")
-                .next()
-                .unwrap()
-                .lines()
-                .filter(|l| !l.trim_start().starts_with("//"))
-                .collect::<Vec<_>>()
-                .join("\n");
+            if f.components().any(|c| c.as_os_str() == "bin") {
+                continue; // a library crate's own binary may print
+            }
+            let code = non_test_code(&fs::read_to_string(&f).unwrap());
             for banned in [
                 "println!",
                 "eprintln!",
@@ -87,6 +182,9 @@ fn libraries_never_print_or_unwrap_on_input() {
                 "dbg!(",
                 ".unwrap()",
                 ".expect(",
+                "panic!(",
+                "todo!(",
+                "unimplemented!(",
             ] {
                 assert!(!code.contains(banned), "{} uses {banned}", f.display());
             }

@@ -229,3 +229,150 @@ fn all_violations_are_listed_in_wire_order() {
     let fields: Vec<&str> = errs.0.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["event_id", "repo_slug", "payload.to_lane"]);
 }
+
+/// The contract's payload rules (contracts/event-envelope.md), written out by hand: for each
+/// event type, its required keys and, per key, a value the contract refuses and one it
+/// accepts. Independent of `PAYLOAD_RULES`, so deleting or loosening a rule in the code
+/// fails here.
+#[allow(clippy::type_complexity)]
+const CONTRACT: &[(&str, &[&str], &[(&str, &str, &str)])] = &[
+    (
+        "WPStatusChanged",
+        &["wp_id", "from_lane", "to_lane"],
+        &[
+            ("wp_id", r#""WP1""#, r#""WP07""#),
+            ("from_lane", r#""doing""#, r#""for_review""#),
+            ("to_lane", r#""Done""#, r#""canceled""#),
+            ("actor", "3", "null"),
+            ("feature_slug", "false", r#""x""#),
+        ],
+    ),
+    (
+        "WPCreated",
+        &["wp_id", "title", "feature_slug"],
+        &[
+            ("wp_id", r#""wp01""#, r#""WP01""#),
+            ("title", r#""""#, r#""T""#),
+            ("feature_slug", r#""""#, r#""048-x""#),
+            ("dependencies", r#"["WP1"]"#, r#"["WP02", "WP03"]"#),
+        ],
+    ),
+    (
+        "WPAssigned",
+        &["wp_id", "agent_id", "phase"],
+        &[
+            ("agent_id", r#""""#, r#""claude""#),
+            ("phase", r#""planning""#, r#""implementation""#),
+            ("retry_count", "-1", "3"),
+        ],
+    ),
+    (
+        "FeatureCreated",
+        &[
+            "feature_slug",
+            "feature_number",
+            "target_branch",
+            "wp_count",
+        ],
+        &[
+            ("feature_slug", r#""48-X""#, r#""048-tracker-routing""#),
+            ("feature_number", r#""48""#, r#""048""#),
+            ("target_branch", r#""""#, r#""main""#),
+            ("wp_count", "true", "0"),
+            (
+                "created_at",
+                r#""yesterday""#,
+                r#""2026-02-12T10:00:00+00:00""#,
+            ),
+        ],
+    ),
+    (
+        "FeatureCompleted",
+        &["feature_slug", "total_wps"],
+        &[
+            ("total_wps", "1.5", "7"),
+            ("completed_at", r#""2026-02-30""#, r#""2026-02-28""#),
+            ("total_duration", "12", r#""3h""#),
+        ],
+    ),
+    (
+        "HistoryAdded",
+        &["wp_id", "entry_type", "entry_content"],
+        &[
+            ("entry_type", r#""chat""#, r#""review""#),
+            ("entry_content", r#""""#, r#""looks good""#),
+            ("author", "[]", "null"),
+        ],
+    ),
+    (
+        "ErrorLogged",
+        &["error_type", "error_message"],
+        &[
+            ("error_type", r#""fatal""#, r#""auth""#),
+            ("error_message", r#""""#, r#""m""#),
+            ("wp_id", "1", "null"),
+            ("stack_trace", "{}", r#""s""#),
+            ("agent_id", "true", r#""a""#),
+        ],
+    ),
+    (
+        "DependencyResolved",
+        &["wp_id", "dependency_wp_id", "resolution_type"],
+        &[
+            ("wp_id", r#""WP100""#, r#""WP10""#),
+            ("dependency_wp_id", r#""WPxx""#, r#""WP02""#),
+            ("resolution_type", r#""abandoned""#, r#""skipped""#),
+        ],
+    ),
+];
+
+#[test]
+fn every_validator_rejects_a_bad_value() {
+    assert_eq!(CONTRACT.len(), EventType::ALL.len());
+    for (event_type, required, rules) in CONTRACT {
+        let t: EventType = event_type.parse().unwrap();
+        for (key, bad, good) in *rules {
+            let mut p = valid_payload(t);
+            p[*key] = serde_json::from_str(good).unwrap();
+            envelope(event_type, p)
+                .validate()
+                .unwrap_or_else(|e| panic!("{event_type}.{key} = {good} must pass: {e}"));
+            let mut p = valid_payload(t);
+            p[*key] = serde_json::from_str(bad).unwrap();
+            let errs = envelope(event_type, p)
+                .validate()
+                .err()
+                .unwrap_or_else(|| panic!("{event_type}.{key} = {bad} must be refused"));
+            assert_eq!(errs.0.len(), 1, "{event_type}.{key}: {errs}");
+            assert_eq!(errs.0[0].field, format!("payload.{key}"));
+            assert!(
+                errs.0[0]
+                    .rejection_message()
+                    .starts_with(&format!("Invalid payload for {event_type}: field '{key}'")),
+                "{}",
+                errs.0[0].rejection_message()
+            );
+        }
+        for key in *required {
+            let mut p = valid_payload(t);
+            p.as_object_mut().unwrap().remove(*key);
+            assert!(
+                envelope(event_type, p).validate().is_err(),
+                "{event_type}: {key} is required"
+            );
+        }
+        // The code has no rule the contract does not list.
+        let code = PAYLOAD_RULES.iter().find(|r| r.event_type == t).unwrap();
+        let mut code_required: Vec<&str> = code.required.to_vec();
+        code_required.sort_unstable();
+        let mut contract_required = required.to_vec();
+        contract_required.sort_unstable();
+        assert_eq!(code_required, contract_required, "{event_type}");
+        for (key, _) in code.validators {
+            assert!(
+                rules.iter().any(|(k, _, _)| k == key) || required.contains(key),
+                "{event_type}.{key}: a rule the contract table does not list"
+            );
+        }
+    }
+}

@@ -5,7 +5,33 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use routing_core::{CredentialValue, derive_routing, trim, wire_fields};
+use routing_core::{CredentialValue, derive_routing, wire_fields};
+
+/// The characters Python 3.11's `str.strip()` removes (`str.isspace()`), spelled out: the
+/// independent oracle for `routing_core::trim`, which the Python CLI's routing depends on.
+const PYTHON_WHITESPACE: &[char] = &[
+    '\u{9}', '\u{a}', '\u{b}', '\u{c}', '\u{d}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{1f}', ' ',
+    '\u{85}', '\u{a0}', '\u{1680}', '\u{2000}', '\u{2001}', '\u{2002}', '\u{2003}', '\u{2004}',
+    '\u{2005}', '\u{2006}', '\u{2007}', '\u{2008}', '\u{2009}', '\u{200a}', '\u{2028}', '\u{2029}',
+    '\u{202f}', '\u{205f}', '\u{3000}',
+];
+
+fn python_strip(s: &str) -> &str {
+    s.trim_matches(PYTHON_WHITESPACE)
+}
+
+/// Strings made mostly of whitespace and near-whitespace (U+180E, U+200B, U+FEFF are not
+/// whitespace to Python 3.11).
+fn spacey() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            proptest::sample::select(PYTHON_WHITESPACE.to_vec()),
+            proptest::sample::select(vec!['\u{180e}', '\u{200b}', '\u{feff}', 'a', 'Z', '-']),
+        ],
+        0..8,
+    )
+    .prop_map(|v| v.into_iter().collect())
+}
 
 fn value() -> impl Strategy<Value = CredentialValue> {
     prop_oneof![
@@ -48,22 +74,28 @@ proptest! {
         prop_assert_eq!(t.is_some(), i.is_some());
         if let Some(r) = &first {
             prop_assert!(!r.resource_id().is_empty());
-            prop_assert_eq!(trim(r.resource_id()), r.resource_id());
+            prop_assert_eq!(python_strip(r.resource_id()), r.resource_id());
         }
     }
 
     #[test]
     fn routed_iff_supported_and_non_blank(
         p in "(jira|linear)",
-        v in any::<String>(),
+        v in prop_oneof![spacey(), any::<String>()],
     ) {
         let k = if p == "jira" { "project_key" } else { "team_id" };
         let creds: BTreeMap<String, String> = [(k.to_owned(), v.clone())].into();
         let r = derive_routing(&p, &creds);
-        prop_assert_eq!(r.is_some(), !trim(&v).is_empty());
+        prop_assert_eq!(r.is_some(), !python_strip(&v).is_empty());
         if let Some(r) = r {
-            prop_assert_eq!(r.resource_id(), trim(&v));
+            prop_assert_eq!(r.resource_id(), python_strip(&v));
         }
+    }
+
+    #[test]
+    fn trim_is_python_strip(s in prop_oneof![spacey(), any::<String>()]) {
+        prop_assert_eq!(routing_core::trim(&s), python_strip(&s));
+        prop_assert_eq!(routing_core::is_blank(&s), python_strip(&s).is_empty());
     }
 
     #[test]
