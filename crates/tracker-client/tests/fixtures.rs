@@ -63,10 +63,48 @@ fn idempotency_key_golden_vectors() {
 }
 
 #[test]
-fn the_sender_and_the_receiver_agree_on_the_payload_keys() {
-    // Two copies on purpose (the receiver must not depend on the HTTP client); this pins them.
-    assert_eq!(
-        tracker_client::SNAPSHOT_FIELDS,
-        contract_server::SNAPSHOT_FIELDS
+fn raw_unnormalized_rows_project_as_the_python_cli_published_them() {
+    // Rows stored as some other writer left them; the expected issues were captured from
+    // the request body of the Python CLI 2.1.0 publishing the same cache.
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/raw_rows_python_2.1.0.json");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let e = common::env();
+    let conn = rusqlite::Connection::open(e.cache.path()).unwrap();
+    for row in doc["rows"].as_array().unwrap() {
+        let text = row.as_str().unwrap();
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        let id = match &v["ref"]["id"] {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        conn.execute(
+            "INSERT INTO tracker_issues VALUES(?1, 'jira', 'acme.atlassian.net', ?2, ?3, NULL)",
+            rusqlite::params![format!("jira:acme.atlassian.net:{id}"), id, text],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let source = common::source(
+        "jira",
+        "acme.atlassian.net",
+        &common::creds(&[("project_key", "ACME")]),
     );
+    let mut body = Vec::new();
+    let mut reader = SnapshotBody::new(&e.cache, &source).unwrap();
+    reader.read_to_end(&mut body).unwrap();
+    assert!(reader.bad_rows().is_empty(), "{:?}", reader.bad_rows());
+    let ours: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let python = doc["python_issues"].as_array().unwrap();
+    let ours = ours["issues"].as_array().unwrap();
+    assert_eq!(ours.len(), python.len());
+    for (o, p) in ours.iter().zip(python) {
+        assert_eq!(o, p, "issue {}", p["ref"]["id"]);
+        // Byte-level too: key order and escaping.
+        assert_eq!(
+            serde_json::to_string(o).unwrap(),
+            serde_json::to_string(p).unwrap()
+        );
+    }
 }
