@@ -10,6 +10,9 @@
 //!   `POST /api/v1/events/batch/` (validates events with `event-envelope`, answers
 //!   per-event results, duplicates by `event_id`). Tests queue [`Fault`]s to make it fail.
 //!
+//! - Fake Jira Cloud and fake Linear ([`FakeJira`], [`FakeLinear`]) with their quirks, for
+//!   the tracker connectors' tests and the demo.
+//!
 //! # What it must never do
 //!
 //! Listen beyond loopback unless asked; reach out to any network; keep running after
@@ -19,10 +22,12 @@
 #![forbid(unsafe_code)]
 
 mod contract;
+mod fakes;
 mod handlers;
 mod server;
 
 pub use contract::{SNAPSHOT_FIELDS, SnapshotError, validate_snapshot};
+pub use fakes::{FakeJira, FakeLinear};
 pub use server::{BATCH_PATH, ContractServer, Fault, Received, SNAPSHOT_PATH, ServerConfig};
 
 /// Why a mappings file is refused.

@@ -15,13 +15,14 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use hyper_util::rt::TokioIo;
 use routing_core::RoutingTable;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, watch};
 use tower::ServiceExt;
 
+use crate::fakes::{self, FakeJira, FakeLinear};
 use crate::handlers::{ResolutionTag, receive_batch, receive_snapshot};
 
 pub use event_envelope::BATCH_PATH;
@@ -48,6 +49,9 @@ pub enum Fault {
     Redirect(String),
     /// Never answer (until shutdown).
     Hang,
+    /// Answer this status, extra headers and JSON body instead of handling (a rate limit
+    /// with its headers, an error inside a 200...).
+    Answer(u16, Vec<(String, String)>, Value),
 }
 
 /// A request the server received.
@@ -96,6 +100,10 @@ pub struct ServerConfig {
     pub mappings: RoutingTable<String>,
     /// Keep request bodies in [`Received`] (turn off for huge payloads).
     pub keep_bodies: bool,
+    /// Serve a fake Jira Cloud (`/rest/api/3/...`).
+    pub jira: Option<FakeJira>,
+    /// Serve a fake Linear (`/graphql`).
+    pub linear: Option<FakeLinear>,
 }
 
 impl Default for ServerConfig {
@@ -105,6 +113,8 @@ impl Default for ServerConfig {
             allow_non_loopback: false,
             mappings: RoutingTable::new(),
             keep_bodies: true,
+            jira: None,
+            linear: None,
         }
     }
 }
@@ -115,6 +125,11 @@ pub(crate) struct Books {
     received: Vec<Received>,
     pub(crate) idempotency: HashMap<String, (blake3::Hash, u16, Value)>,
     pub(crate) event_ids: BTreeSet<String>,
+    pub(crate) jira: Option<FakeJira>,
+    /// The fake Jira's issues in `updated, key` order with their parsed keys, rebuilt after
+    /// a change (so a 10,000-issue search does not parse every date per request).
+    pub(crate) jira_index: Option<Vec<fakes::JiraKey>>,
+    pub(crate) linear: Option<FakeLinear>,
 }
 
 /// What the handlers share.
@@ -160,7 +175,11 @@ impl ContractServer {
         let addr = listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
         let shared = Arc::new(Shared {
-            state: Mutex::new(Books::default()),
+            state: Mutex::new(Books {
+                jira: config.jira,
+                linear: config.linear,
+                ..Books::default()
+            }),
             mappings: config.mappings,
             keep_bodies: config.keep_bodies,
             stopped: stopped.clone(),
@@ -206,6 +225,23 @@ impl ContractServer {
         self.shared.state().faults.extend(faults);
     }
 
+    /// Adds an issue to the fake Jira, or replaces the one with its `id`.
+    pub fn jira_put(&self, issue: Value) {
+        if let Some(j) = self.shared.state().jira.as_mut() {
+            j.issues.retain(|i| i["id"] != issue["id"]);
+            j.issues.push(issue);
+        }
+        self.shared.state().jira_index = None;
+    }
+
+    /// Adds a node to the fake Linear, or replaces the one with its `id`.
+    pub fn linear_put(&self, node: Value) {
+        if let Some(l) = self.shared.state().linear.as_mut() {
+            l.issues.retain(|i| i["id"] != node["id"]);
+            l.issues.push(node);
+        }
+    }
+
     /// Every request received so far, in arrival order.
     #[must_use]
     pub fn received(&self) -> Vec<Received> {
@@ -237,6 +273,10 @@ fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(SNAPSHOT_PATH, post(receive_snapshot))
         .route(BATCH_PATH, post(receive_batch))
+        .route("/rest/api/3/myself", get(fakes::jira_myself))
+        .route("/rest/api/3/search", get(fakes::jira_old_search))
+        .route("/rest/api/3/search/jql", get(fakes::jira_search))
+        .route("/graphql", post(fakes::linear_graphql))
         .fallback(|req: Request| async move {
             json_answer(
                 StatusCode::NOT_FOUND,
@@ -246,7 +286,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .method_not_allowed_fallback(|| async {
             json_answer(
                 StatusCode::METHOD_NOT_ALLOWED,
-                &json!({"error": "use POST"}),
+                &json!({"error": "method not allowed here"}),
             )
         })
         .layer(middleware::from_fn_with_state(
@@ -410,6 +450,19 @@ async fn faults_and_record(
                 );
             }
             return std::future::pending().await;
+        }
+        Some(Fault::Answer(status, headers, body)) => {
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut r = json_answer(code, &body);
+            for (k, v) in headers {
+                if let (Ok(k), Ok(v)) = (
+                    axum::http::HeaderName::from_bytes(k.as_bytes()),
+                    HeaderValue::from_str(&v),
+                ) {
+                    r.headers_mut().insert(k, v);
+                }
+            }
+            Some(r)
         }
         Some(Fault::NonJson) => Some(
             (

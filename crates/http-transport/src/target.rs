@@ -15,6 +15,31 @@ pub fn join_url(base: &str, path: &str) -> String {
     )
 }
 
+/// `k1=v1&k2=v2`, each part percent-encoded (everything but RFC 3986 unreserved
+/// characters), for a URL's query.
+#[must_use]
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    fn encode(out: &mut String, s: &str) {
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        encode(&mut out, k);
+        out.push('=');
+        encode(&mut out, v);
+    }
+    out
+}
+
 /// Whether `host` is `localhost` or a loopback address (`127.0.0.0/8`, `::1`), where plain
 /// http cannot be sniffed.
 #[must_use]
@@ -112,6 +137,15 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn query_strings_encode_everything_but_unreserved() {
+        assert_eq!(
+            query_string(&[("jql", "project = \"A&B\" ORDER BY updated"), ("n", "ü~")]),
+            "jql=project%20%3D%20%22A%26B%22%20ORDER%20BY%20updated&n=%C3%BC~"
+        );
+        assert_eq!(query_string(&[]), "");
     }
 
     #[test]

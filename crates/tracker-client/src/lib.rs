@@ -19,13 +19,11 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod isoformat;
 mod project;
 mod publish;
 mod snapshot;
 mod token;
 
-pub use isoformat::python_isoformat;
 pub use project::{RowError, project_issue};
 pub use publish::{
     DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, DryRun, MAX_RESPONSE_BODY, PublishError, PublishOptions,
@@ -37,3 +35,4 @@ pub use snapshot::{
     SnapshotSource, idempotency_key, prepare, prepare_with,
 };
 pub use token::{Secret, TokenSource, resolve_token};
+pub use tracker_store::python_isoformat;

@@ -12,8 +12,8 @@ use routing_core::{Routing, derive_routing, normalize_provider, wire_fields};
 use serde_json::{Value, json};
 use tracker_store::{Checkpoint, Credentials, IssueCache, Mapping, ProjectIdentity, TrackerConfig};
 
-use crate::isoformat::python_isoformat;
 use crate::project::project_issue;
+use tracker_store::python_isoformat;
 
 /// The blake3 key-derivation context of the `Idempotency-Key`.
 pub const IDEMPOTENCY_CONTEXT: &str =

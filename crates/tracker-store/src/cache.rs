@@ -215,6 +215,25 @@ pub struct Checkpoint {
     pub updated_since: Option<String>,
 }
 
+/// What one pulled page did to the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PageCounts {
+    /// Issues not cached before.
+    pub created: u64,
+    /// Cached issues whose payload changed.
+    pub updated: u64,
+    /// Cached issues whose payload is byte-identical.
+    pub unchanged: u64,
+}
+
+impl std::ops::AddAssign for PageCounts {
+    fn add_assign(&mut self, o: PageCounts) {
+        self.created += o.created;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+    }
+}
+
 /// The key of a binding's row in `tracker_checkpoints`: `<provider>:<workspace>` (the
 /// provider normalized, as the Python CLI writes it).
 #[must_use]
@@ -412,6 +431,65 @@ impl IssueCache {
                 stmt.execute(params![identity, r.system, r.workspace, r.id, payload, now])?;
             }
             Ok(rows.len())
+        })
+    }
+
+    /// Writes one pulled page and the checkpoint it reached in one transaction: a crash
+    /// leaves either the whole page and its checkpoint, or neither. An issue whose stored
+    /// payload is byte-identical is left untouched (its row keeps its write time).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::InvalidRef`] for a blank reference part (nothing is written), or a
+    /// SQLite error (nothing is written).
+    pub fn apply_pulled_page(
+        &mut self,
+        issues: &[CanonicalIssue],
+        now: &str,
+        checkpoint_key: &str,
+        checkpoint: &Checkpoint,
+    ) -> Result<PageCounts> {
+        let mut rows = Vec::with_capacity(issues.len());
+        for issue in issues {
+            let identity = issue.reference.identity()?;
+            let payload =
+                serde_json::to_string(issue).map_err(|e| StoreError::InvalidRef(e.to_string()))?;
+            rows.push((identity, issue, payload));
+        }
+        self.write(|tx| {
+            let mut counts = PageCounts::default();
+            let mut existing = tx.prepare_cached(
+                "SELECT payload FROM tracker_issues WHERE identity = ?1",
+            )?;
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO tracker_issues(identity, system, workspace, issue_id, payload, updated_at)
+                 VALUES(?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(identity) DO UPDATE SET
+                    system = excluded.system, workspace = excluded.workspace,
+                    issue_id = excluded.issue_id, payload = excluded.payload,
+                    updated_at = excluded.updated_at",
+            )?;
+            for (identity, issue, payload) in &rows {
+                let old: Option<String> = existing
+                    .query_row([identity], |r| r.get(0))
+                    .optional()?;
+                match old {
+                    Some(old) if old == *payload => {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    Some(_) => counts.updated += 1,
+                    None => counts.created += 1,
+                }
+                let r = &issue.reference;
+                upsert.execute(params![identity, r.system, r.workspace, r.id, payload, now])?;
+            }
+            tx.execute(
+                "INSERT INTO tracker_checkpoints(checkpoint_key, cursor, updated_since) VALUES(?1, ?2, ?3)
+                 ON CONFLICT(checkpoint_key) DO UPDATE SET cursor = excluded.cursor, updated_since = excluded.updated_since",
+                params![checkpoint_key, checkpoint.cursor, checkpoint.updated_since],
+            )?;
+            Ok(counts)
         })
     }
 

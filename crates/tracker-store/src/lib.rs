@@ -7,6 +7,8 @@
 //!   identity of `.kittify/config.yaml`, edited without disturbing any other byte.
 //! - [`CredentialStore`]: `~/.spec-kitty/credentials` (TOML), `[tracker.providers.<name>]`,
 //!   written atomically, privately (0600) and under a lock.
+//! - [`python_isoformat`], [`isoformat_utc`]: timestamps rendered as Python's
+//!   `isoformat()`, the one place for the hand-written Python-compatible renderings.
 //! - [`IssueCache`]: the SQLite issue/checkpoint/mapping cache under
 //!   `~/.spec-kitty/trackers/<scope>.db` ([`cache_scope`]).
 //!
@@ -25,12 +27,13 @@ mod canonical;
 mod config;
 mod credentials;
 mod error;
+mod isoformat;
 mod paths;
 mod time;
 
 pub use cache::{
-    BUSY_TIMEOUT, CanonicalIssue, Checkpoint, IssueCache, IssueRef, IssueRow, Mapping, cache_path,
-    cache_scope, checkpoint_key,
+    BUSY_TIMEOUT, CanonicalIssue, Checkpoint, IssueCache, IssueRef, IssueRow, Mapping, PageCounts,
+    cache_path, cache_scope, checkpoint_key,
 };
 pub use canonical::{IssueStatus, IssueType};
 pub use config::{
@@ -38,6 +41,7 @@ pub use config::{
 };
 pub use credentials::{CredentialStore, Credentials};
 pub use error::{Result, StoreError};
+pub use isoformat::python_isoformat;
 pub use paths::{SpecKittyHome, find_project_root};
 pub use time::{isoformat_utc, now_isoformat};
 

@@ -1,0 +1,117 @@
+//! Why a connector or a pull failed: typed, one line each, never a secret.
+
+use http_transport::TransportError;
+
+/// Why a connector could not be built or a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorError {
+    /// No connector for this provider.
+    #[error("pull supports jira and linear; {provider} has no connector")]
+    Unsupported {
+        /// The provider, normalized.
+        provider: String,
+    },
+    /// Required credentials are missing or blank.
+    #[error(
+        "the {provider} binding lacks the credential(s) {}; add them with `spec-kitty tracker bind --provider {provider} --workspace <workspace> {}`",
+        keys.join(", "),
+        keys.iter().map(|k| format!("--credential {k}=...")).collect::<Vec<_>>().join(" ")
+    )]
+    MissingCredentials {
+        /// The provider.
+        provider: String,
+        /// The missing keys (`api_key|access_token` when either would do).
+        keys: Vec<String>,
+    },
+    /// A credential is present but unusable.
+    #[error("credential {key} {reason}; fix it with `spec-kitty tracker bind`")]
+    InvalidCredential {
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The network failed, or a URL or the plain-http rule refused the request.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The service answered with an error status.
+    #[error("{service} answered HTTP {status} at {url}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Http {
+        /// `Jira` or `Linear`.
+        service: &'static str,
+        /// The status.
+        status: u16,
+        /// The URL, without any password.
+        url: String,
+        /// What the service said, on one line.
+        detail: Option<String>,
+    },
+    /// A GraphQL answer carried errors.
+    #[error("Linear answered with errors: {detail}")]
+    GraphQl {
+        /// The error messages, on one line.
+        detail: String,
+    },
+    /// The answer is not what the API documents.
+    #[error("{service} sent an answer this client cannot read ({what}) at {url}")]
+    BadAnswer {
+        /// `Jira` or `Linear`.
+        service: &'static str,
+        /// What was missing or malformed.
+        what: String,
+        /// The URL, without any password.
+        url: String,
+    },
+}
+
+impl ConnectorError {
+    /// Whether the service or the network failed (unreachable, 5xx, 408, 429, a rate limit
+    /// that outlasted the retries): trying again later may succeed.
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ConnectorError::Transport(TransportError::Unreachable { .. }) => true,
+            ConnectorError::Http { status, .. } => *status >= 500 || matches!(status, 408 | 429),
+            ConnectorError::GraphQl { detail } => detail.contains("RATELIMITED"),
+            _ => false,
+        }
+    }
+}
+
+/// Server-provided text made safe for one terminal line: control characters escaped,
+/// whitespace runs folded, at most 300 characters.
+pub(crate) fn one_line(text: &str) -> String {
+    let mut out = String::new();
+    let mut last_space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if !last_space && !out.is_empty() {
+                out.push(' ');
+            }
+            last_space = true;
+            continue;
+        }
+        last_space = false;
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+        if out.chars().count() >= 300 {
+            out.push('…');
+            break;
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn server_text_is_one_safe_line() {
+        assert_eq!(one_line("a\n\n b\x1b[2J c"), "a b\\u{1b}[2J c");
+        assert_eq!(one_line(&"x".repeat(500)).chars().count(), 301);
+    }
+}

@@ -1,0 +1,189 @@
+//! Tracker connectors for spec-kitty: Jira Cloud (`/rest/api/3/search/jql`) and Linear
+//! (GraphQL), and the pull that fills the issue cache from them, incrementally and
+//! resumably.
+//!
+//! # What this crate owns
+//!
+//! - [`Connector`]: one page of remote issues at a time, already mapped to the cache's
+//!   [`tracker_store::CanonicalIssue`] the way `spec-kitty-tracker` maps them (differences
+//!   on purpose are listed in `contracts/tracker-pull.md`).
+//! - [`JiraConnector`], [`LinearConnector`], and [`connector_for`], which builds the right
+//!   one from a binding's credentials (their keys come from `routing_core`'s credential
+//!   schema).
+//! - [`pull`]: pages upserted in one transaction each, with the checkpoint they reached,
+//!   so an interrupted pull resumes and a finished one fetches only what changed.
+//!
+//! All HTTP goes through `http-transport` (retries with backoff and `Retry-After`, bounded
+//! answers, credentials only over https except to loopback).
+//!
+//! # What it must never do
+//!
+//! Print; put a token, an API key or a password in an error or a `Debug` output; delete a
+//! cached issue; touch mappings, the binding or the credentials.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod adf;
+mod error;
+mod jira;
+mod linear;
+mod pull;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_transport::{RetryPolicy, Transport};
+use jiff::Timestamp;
+use routing_core::{CredentialValue, credential_schema, normalize_provider};
+use tracker_store::{CanonicalIssue, Credentials};
+
+pub use adf::adf_to_text;
+pub use error::ConnectorError;
+pub use jira::{JIRA_FIELDS, JiraConnector, jira_issue};
+pub use linear::{DEFAULT_GRAPHQL_URL, LINEAR_ISSUES_QUERY, LinearConnector, linear_issue};
+pub use pull::{PullError, PullOptions, PullProgress, PullSummary, RESUME_PREFIX, pull};
+
+/// The order a connector's pages come in, by `updated`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Oldest first (Jira: `ORDER BY updated ASC, key ASC`): the checkpoint can advance
+    /// with every page.
+    Ascending,
+    /// Newest first (Linear's `orderBy: updatedAt`): the checkpoint advances when the run
+    /// ends; an interrupted run resumes from its page cursor.
+    Descending,
+}
+
+/// One page of remote issues.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The issues, mapped.
+    pub issues: Vec<CanonicalIssue>,
+    /// The cursor of the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A source of remote issues.
+pub trait Connector {
+    /// `jira` or `linear`.
+    fn provider(&self) -> &'static str;
+
+    /// The order pages come in.
+    fn order(&self) -> Order;
+
+    /// Called once before the first page of a pull (Jira asks for the user's time zone).
+    ///
+    /// # Errors
+    ///
+    /// A request failed.
+    fn begin(&mut self) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
+    /// One page of issues updated at or after `since`, after `cursor`, of at most
+    /// `page_size` issues (the service may send fewer).
+    ///
+    /// # Errors
+    ///
+    /// A request failed or the answer is unreadable.
+    fn fetch_page(
+        &mut self,
+        since: Option<Timestamp>,
+        cursor: Option<&str>,
+        page_size: u32,
+    ) -> Result<Page, ConnectorError>;
+}
+
+/// How connectors talk to their service.
+#[derive(Clone)]
+pub struct ConnectorOptions {
+    /// Per-attempt connect and overall timeout.
+    pub timeout: Duration,
+    /// Attempts and backoff; 5xx, 408, 429 and rate limits are retried.
+    pub policy: RetryPolicy,
+    /// Allow credentials over plain http to a host that is not loopback.
+    pub allow_insecure_http: bool,
+    /// How to wait between attempts (tests record instead of sleeping).
+    pub sleep: Arc<dyn Fn(Duration) + Send + Sync>,
+    /// The largest answer read, in bytes.
+    pub max_answer: u64,
+}
+
+impl Default for ConnectorOptions {
+    /// 30 s timeout, 5 attempts, 1 s backoff, 60 s longest wait, 64 MiB answers.
+    fn default() -> Self {
+        ConnectorOptions {
+            timeout: Duration::from_secs(30),
+            policy: RetryPolicy {
+                attempts: 5,
+                backoff_base: Duration::from_secs(1),
+                max_wait: Duration::from_secs(60),
+            },
+            allow_insecure_http: false,
+            sleep: Arc::new(std::thread::sleep),
+            max_answer: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl ConnectorOptions {
+    pub(crate) fn transport(&self) -> Transport<'static> {
+        let sleep = Arc::clone(&self.sleep);
+        Transport::new(self.timeout, self.policy.clone())
+            .with_sleep(move |d| sleep(d))
+            .with_max_body(self.max_answer)
+    }
+}
+
+/// A credential as trimmed text (integers as their decimal text); `None` when absent,
+/// blank or of another type.
+pub(crate) fn text(credentials: &Credentials, key: &str) -> Option<String> {
+    match credentials.get(key) {
+        Some(CredentialValue::String(s)) => {
+            let t = routing_core::trim(s);
+            (!t.is_empty()).then(|| t.to_owned())
+        }
+        Some(CredentialValue::Integer(i)) => Some(i.to_string()),
+        _ => None,
+    }
+}
+
+/// The connector of a binding: the provider's credentials are checked against its schema
+/// (every missing key is named at once).
+///
+/// # Errors
+///
+/// [`ConnectorError::Unsupported`] for a provider without a connector,
+/// [`ConnectorError::MissingCredentials`], or [`ConnectorError::InvalidCredential`].
+pub fn connector_for(
+    provider: &str,
+    workspace: &str,
+    credentials: &Credentials,
+    options: &ConnectorOptions,
+) -> Result<Box<dyn Connector>, ConnectorError> {
+    let provider = normalize_provider(provider);
+    let schema = match provider.as_str() {
+        "jira" | "linear" => credential_schema(&provider),
+        _ => None,
+    }
+    .ok_or_else(|| ConnectorError::Unsupported {
+        provider: provider.clone(),
+    })?;
+    let missing = schema.missing(credentials);
+    if !missing.is_empty() {
+        return Err(ConnectorError::MissingCredentials {
+            provider,
+            keys: missing.iter().map(|alts| alts.join("|")).collect(),
+        });
+    }
+    if provider == "jira" {
+        Ok(Box::new(JiraConnector::new(credentials, options)?))
+    } else {
+        Ok(Box::new(LinearConnector::new(
+            workspace,
+            credentials,
+            options,
+        )?))
+    }
+}
