@@ -105,8 +105,29 @@ pub(crate) enum Map {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Sync {
+    /// Pull issues from Jira or Linear into the local cache (incremental; resumes).
+    Pull(PullArgs),
     /// Publish a snapshot of the cached issues, mappings and checkpoint to the SaaS.
     Publish(PublishArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PullArgs {
+    /// Ignore the checkpoint and fetch every issue (nothing cached is deleted).
+    #[arg(long)]
+    pub(crate) full: bool,
+    /// Issues asked for per page (the service may send fewer; Jira sends at most 100).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10000), value_name = "N")]
+    pub(crate) limit: u32,
+    /// Per-request timeout in seconds (1 to 120).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=120), value_name = "S")]
+    pub(crate) timeout_seconds: u64,
+    /// Allow credentials over plain http to a tracker host that is not loopback.
+    #[arg(long)]
+    pub(crate) allow_insecure_http: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -79,6 +79,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     external_url.as_deref(),
                 ),
                 Tracker::Map(Map::List { json }) => tracker::map::list(&ctx, json),
+                Tracker::Sync(Sync::Pull(a)) => tracker::pull::pull(&ctx, &a),
                 Tracker::Sync(Sync::Publish(a)) => tracker::publish::publish(&ctx, &a),
             }
         }

@@ -669,3 +669,160 @@ fn completions_are_generated() {
         );
     }
 }
+
+fn fake_jira() -> ContractServer {
+    let issue = |n: u32, title: &str| {
+        json!({"id": format!("{}", 10000 + n), "key": format!("ACME-{n}"), "fields": {
+            "summary": title, "description": "plain text body",
+            "status": {"name": "Done", "statusCategory": {"key": "done"}},
+            "priority": {"name": "Lowest"}, "labels": ["l"], "issuetype": {"name": "Bug"},
+            "updated": format!("2026-01-17T12:{n:02}:00.000+0000"), "created": "2026-01-17T12:00:00.000+0000"}})
+    };
+    ContractServer::start(ServerConfig {
+        jira: Some(contract_server::FakeJira {
+            email: "dev@example.com".into(),
+            api_token: SECRET.into(),
+            project_key: "ACME".into(),
+            time_zone: "Europe/Berlin".into(),
+            issues: vec![issue(1, "First ☃"), issue(2, "Second")],
+        }),
+        ..ServerConfig::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn pull_fills_the_cache_and_publish_sends_what_was_pulled() {
+    let env = Env::new();
+    let jira = fake_jira();
+    let saas = server();
+    env.bind_jira(&[
+        "--credential",
+        "project_key=ACME",
+        "--credential",
+        &format!("base_url={}", jira.url()),
+        "--credential",
+        "email=dev@example.com",
+        "--credential",
+        &format!("api_token={SECRET}"),
+    ]);
+    let r = env.run(&["tracker", "sync", "pull"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert!(r.stdout.contains("created     2"), "{}", r.render());
+    assert!(!r.stdout.contains(SECRET) && !r.stderr.contains(SECRET));
+    let r = env.run(&["tracker", "sync", "pull", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (v["created"].as_u64(), v["unchanged"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(
+        v["checkpoint"]["updated_since"],
+        "2026-01-17T12:02:00+00:00"
+    );
+    let r = env.run(&["tracker", "status", "--json"]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&r.stdout).unwrap()["issue_count"],
+        2
+    );
+    let r = env.run(&["tracker", "sync", "publish", "--server-url", &saas.url()]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let body = saas.received()[0].json().unwrap();
+    let issues = body["issues"].as_array().unwrap();
+    assert_eq!(issues.len(), 2);
+    assert_eq!(issues[0]["title"], "First ☃");
+    assert_eq!(issues[0]["status"], "done");
+    assert_eq!(issues[0]["issue_type"], "bug");
+    assert_eq!(issues[0]["priority"], 4);
+    assert_eq!(issues[0]["updated_at"], "2026-01-17T12:01:00+00:00");
+    assert_eq!(
+        body["checkpoint"]["updated_since"],
+        "2026-01-17T12:02:00+00:00"
+    );
+}
+
+#[test]
+fn pull_errors_name_the_fix_and_use_the_exit_code_map() {
+    let env = Env::new();
+    let jira = fake_jira();
+    env.bind_jira(&[
+        "--credential",
+        "project_key=ACME",
+        "--credential",
+        &format!("base_url={}", jira.url()),
+    ]);
+    let r = env.run(&["tracker", "sync", "pull"]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    assert!(
+        r.stderr
+            .contains("lacks the credential(s) email, api_token"),
+        "{}",
+        r.render()
+    );
+    assert!(
+        r.stderr.contains("spec-kitty tracker bind --provider jira"),
+        "{}",
+        r.render()
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.render());
+    env.bind_jira(&[
+        "--credential",
+        "project_key=ACME",
+        "--credential",
+        &format!("base_url={}", jira.url()),
+        "--credential",
+        "email=dev@example.com",
+        "--credential",
+        "api_token=wrong-token",
+    ]);
+    let r = env.run(&["tracker", "sync", "pull", "--json"]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    assert!(
+        r.stderr.contains("Jira answered HTTP 401"),
+        "{}",
+        r.render()
+    );
+    assert!(
+        r.stdout.is_empty(),
+        "no traceback, no partial JSON: {}",
+        r.render()
+    );
+    jira.push_faults((0..5).map(|_| Fault::Status(503, Some("0".into()))));
+    env.bind_jira(&[
+        "--credential",
+        "project_key=ACME",
+        "--credential",
+        &format!("base_url={}", jira.url()),
+        "--credential",
+        "email=dev@example.com",
+        "--credential",
+        &format!("api_token={SECRET}"),
+    ]);
+    let r = env.run(&["tracker", "sync", "pull"]);
+    assert_eq!(
+        r.code,
+        3,
+        "the service failed: scripts may retry: {}",
+        r.render()
+    );
+    let r = env.run(&["tracker", "sync", "pull", "--limit", "0"]);
+    assert_eq!(r.code, 2, "{}", r.render());
+    let env = Env::new();
+    let r = env.run(&[
+        "tracker",
+        "bind",
+        "--provider",
+        "github",
+        "--workspace",
+        "o/r",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let r = env.run(&["tracker", "sync", "pull"]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    assert!(
+        r.stderr.contains("pull supports jira and linear"),
+        "{}",
+        r.render()
+    );
+}

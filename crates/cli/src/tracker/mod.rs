@@ -4,6 +4,7 @@
 pub(crate) mod bind;
 pub(crate) mod map;
 pub(crate) mod publish;
+pub(crate) mod pull;
 pub(crate) mod status;
 
 use std::path::PathBuf;

@@ -1,0 +1,94 @@
+//! `tracker sync pull`: Jira or Linear into the local cache.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use serde_json::json;
+use tracker_connectors::{
+    ConnectorOptions, PullOptions, PullSummary, connector_for, pull as run_pull,
+};
+use tracker_store::{IssueCache, checkpoint_key};
+
+use super::Context;
+use crate::args::PullArgs;
+use crate::output::{json as to_json, out, table};
+
+pub(crate) fn pull(ctx: &Context, args: &PullArgs) -> Result<()> {
+    let b = ctx.require_binding()?;
+    let mut options = ConnectorOptions {
+        timeout: Duration::from_secs(args.timeout_seconds),
+        allow_insecure_http: args.allow_insecure_http,
+        sleep: Arc::new(std::thread::sleep),
+        ..ConnectorOptions::default()
+    };
+    options.policy.attempts = 5;
+    let mut connector = connector_for(&b.provider, &b.workspace, &b.credentials, &options)?;
+    let mut cache = IssueCache::open(&b.cache_path(&ctx.home))?;
+    let key = checkpoint_key(&b.provider, &b.workspace);
+    let terminal = std::io::stderr().is_terminal();
+    let result = run_pull(
+        &mut cache,
+        connector.as_mut(),
+        &key,
+        &PullOptions {
+            full: args.full,
+            page_size: args.limit,
+        },
+        |p| {
+            if terminal {
+                eprint!("\rpulling: {} page(s), {} issue(s)", p.pages, p.issues);
+            }
+        },
+    );
+    if terminal {
+        eprint!("\r\x1b[K");
+    }
+    let summary = result?;
+    if args.json {
+        return Ok(out(&to_json(&summary_json(
+            &b.provider,
+            &b.workspace,
+            &summary,
+        )))?);
+    }
+    let checkpoint = summary
+        .checkpoint
+        .updated_since
+        .clone()
+        .unwrap_or_else(|| "none".to_owned());
+    let text = format!("Pulled {} workspace {}\n", b.provider, b.workspace)
+        + &table(&[
+            ("created", summary.counts.created.to_string()),
+            ("updated", summary.counts.updated.to_string()),
+            ("unchanged", summary.counts.unchanged.to_string()),
+            ("pages", summary.pages.to_string()),
+            ("checkpoint", checkpoint),
+            (
+                "mode",
+                if summary.full {
+                    "full".to_owned()
+                } else if summary.resumed {
+                    "resumed an interrupted pull".to_owned()
+                } else {
+                    "incremental".to_owned()
+                },
+            ),
+        ]);
+    Ok(out(&text)?)
+}
+
+fn summary_json(provider: &str, workspace: &str, s: &PullSummary) -> serde_json::Value {
+    json!({
+        "provider": provider,
+        "workspace": workspace,
+        "created": s.counts.created,
+        "updated": s.counts.updated,
+        "unchanged": s.counts.unchanged,
+        "pages": s.pages,
+        "full": s.full,
+        "resumed": s.resumed,
+        "checkpoint": {"cursor": s.checkpoint.cursor, "updated_since": s.checkpoint.updated_since},
+    })
+}
