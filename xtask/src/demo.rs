@@ -1,18 +1,17 @@
 //! `cargo xtask demo`: the README's "run the main job". Builds the CLI, starts the reference
 //! receiver on a free loopback port, and in throwaway projects and homes binds Jira (with a
-//! project key), Linear, and Jira without a key, seeds cached issues, publishes, and shows
-//! what the server received and how it resolved the routing key. Nothing outside the repo,
-//! no network, and the temp directories are removed at the end.
+//! project key), Linear, and Jira without a key, pulls their issues from a fake Jira and a
+//! fake Linear (on the same loopback server), publishes, and shows what the server
+//! received and how it resolved the routing key. Nothing outside the repo, no network, and
+//! the temp directories are removed at the end.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use contract_server::{ContractServer, ServerConfig, parse_mappings};
+use contract_server::{FakeJira, FakeLinear};
 use serde_json::json;
-use tracker_store::{
-    CanonicalIssue, CredentialStore, IssueCache, IssueRef, SpecKittyHome, binding_scope, cache_path,
-};
 
 fn cli_binary(root: &Path) -> Result<PathBuf> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -41,40 +40,52 @@ struct Scenario<'a> {
     title: &'a str,
     provider: &'a str,
     workspace: &'a str,
-    credentials: &'a [&'a str],
+    credentials: Vec<String>,
+    /// Whether the binding can pull (Jira without project_key cannot).
+    pulls: bool,
 }
 
-fn issue(provider: &str, workspace: &str, n: u32, title: &str, status: &str) -> CanonicalIssue {
-    CanonicalIssue {
-        reference: IssueRef {
-            system: provider.into(),
-            workspace: workspace.into(),
-            id: format!("{}", 10_000 + n),
-            key: Some(format!("ACME-{n}")),
-            url: None,
-        },
-        title: title.into(),
-        body: None,
-        status: status.into(),
-        issue_type: "story".into(),
-        priority: Some(2),
-        assignees: vec![],
-        labels: vec!["demo".into()],
-        parent: None,
-        links: vec![],
-        custom_fields: Default::default(),
-        created_at: None,
-        updated_at: Some("2026-02-12T10:00:00Z".into()),
-        raw: None,
-    }
+fn jira_issue(n: u32, title: &str, status: (&str, &str), minute: u32) -> serde_json::Value {
+    json!({"id": format!("{}", 10_000 + n), "key": format!("ACME-{n}"), "fields": {
+        "summary": title,
+        "description": {"type": "doc", "version": 1, "content": [
+            {"type": "paragraph", "content": [{"type": "text", "text": format!("{title}.")}]}]},
+        "status": {"name": status.0, "statusCategory": {"key": status.1}},
+        "priority": {"name": "Medium"}, "labels": ["demo"], "issuetype": {"name": "Story"},
+        "updated": format!("2026-02-12T10:{minute:02}:00.000+0000"),
+        "created": "2026-02-01T09:00:00.000+0000"}})
+}
+
+fn linear_node(n: u32, title: &str, state: (&str, &str), minute: u32) -> serde_json::Value {
+    json!({"id": format!("lin-{n}"), "identifier": format!("ENG-{n}"), "title": title,
+        "description": null, "priority": 2, "url": format!("https://linear.app/acme/issue/ENG-{n}"),
+        "createdAt": "2026-02-01T09:00:00.000Z", "updatedAt": format!("2026-02-12T10:{minute:02}:00.000Z"),
+        "state": {"id": "s", "name": state.0, "type": state.1}, "labels": {"nodes": [{"name": "demo"}]},
+        "assignee": null, "parent": null, "team": {"id": "abc-123-def"}})
 }
 
 fn run_cli(bin: &Path, home: &Path, project: &Path, args: &[&str]) -> Result<()> {
+    if run_shown(bin, home, project, args)? {
+        Ok(())
+    } else {
+        bail!("spec-kitty {} failed", args.join(" "))
+    }
+}
+
+fn run_cli_expecting_failure(bin: &Path, home: &Path, project: &Path, args: &[&str]) -> Result<()> {
+    if run_shown(bin, home, project, args)? {
+        bail!("spec-kitty {} should have failed", args.join(" "))
+    }
+    Ok(())
+}
+
+/// Runs the CLI, prints the command (secrets hidden) and its output; whether it succeeded.
+fn run_shown(bin: &Path, home: &Path, project: &Path, args: &[&str]) -> Result<bool> {
     let shown: Vec<String> = args
         .iter()
         .map(|a| {
-            if a.starts_with("api_token=") || a.starts_with("api_key=") {
-                "api_token=<hidden>".into()
+            if let Some((k @ ("api_token" | "api_key"), _)) = a.split_once('=') {
+                format!("{k}=<hidden>")
             } else {
                 (*a).to_owned()
             }
@@ -96,10 +107,7 @@ fn run_cli(bin: &Path, home: &Path, project: &Path, args: &[&str]) -> Result<()>
     {
         println!("    {line}");
     }
-    if !out.status.success() {
-        bail!("spec-kitty {} failed", args.join(" "));
-    }
-    Ok(())
+    Ok(out.status.success())
 }
 
 pub(crate) fn run() -> Result<()> {
@@ -119,11 +127,49 @@ pub(crate) fn run() -> Result<()> {
     .map_err(anyhow::Error::msg)?;
     let server = ContractServer::start(ServerConfig {
         mappings,
+        jira: Some(FakeJira {
+            email: "dev@example.com".into(),
+            api_token: "demo-secret".into(),
+            project_key: "ACME".into(),
+            time_zone: "Europe/Berlin".into(),
+            issues: vec![
+                jira_issue(
+                    1,
+                    "Publish snapshots with resource routing",
+                    ("In Progress", "indeterminate"),
+                    1,
+                ),
+                jira_issue(2, "Keep the event envelope unchanged", ("Done", "done"), 2),
+                jira_issue(3, "Document the routing contract", ("To Do", "new"), 3),
+            ],
+        }),
+        linear: Some(FakeLinear {
+            api_key: "demo-secret".into(),
+            oauth_token: "demo-oauth".into(),
+            team_id: "abc-123-def".into(),
+            issues: vec![
+                linear_node(
+                    1,
+                    "Route Linear snapshots to their team",
+                    ("In Progress", "started"),
+                    4,
+                ),
+                linear_node(
+                    2,
+                    "Show routing readiness in status",
+                    ("Done", "completed"),
+                    5,
+                ),
+            ],
+        }),
         ..ServerConfig::default()
     })?;
     let url = server.url();
-    println!("spec-kitty tracker publish demo");
-    println!("reference receiver (the SaaS side) on {url}, with three known routing keys:");
+    println!("spec-kitty tracker pull + publish demo");
+    println!(
+        "a fake Jira Cloud and a fake Linear, and the reference receiver (the SaaS side), on {url}"
+    );
+    println!("the receiver knows three routing keys:");
     println!("  (jira, acme.atlassian.net, jira_project, ACME)       -> Jira project ACME");
     println!("  (jira, acme.atlassian.net, null, null)               -> Jira site installation");
     println!("  (linear, acme, linear_team, abc-123-def)             -> Linear team abc-123-def\n");
@@ -133,26 +179,35 @@ pub(crate) fn run() -> Result<()> {
             title: "Jira binding with project_key = ACME",
             provider: "jira",
             workspace: "acme.atlassian.net",
-            credentials: &[
-                "project_key=ACME",
-                "base_url=https://acme.atlassian.net",
-                "api_token=demo-secret",
+            credentials: vec![
+                "project_key=ACME".into(),
+                format!("base_url={url}"),
+                "email=dev@example.com".into(),
+                "api_token=demo-secret".into(),
             ],
+            pulls: true,
         },
         Scenario {
             title: "Linear binding with team_id = abc-123-def",
             provider: "linear",
             workspace: "acme",
-            credentials: &["team_id=abc-123-def", "api_key=demo-secret"],
+            credentials: vec![
+                "team_id=abc-123-def".into(),
+                "api_key=demo-secret".into(),
+                format!("graphql_url={url}/graphql"),
+            ],
+            pulls: true,
         },
         Scenario {
             title: "Jira binding without project_key (legacy credentials)",
             provider: "jira",
             workspace: "acme.atlassian.net",
-            credentials: &[
-                "base_url=https://acme.atlassian.net",
-                "api_token=demo-secret",
+            credentials: vec![
+                format!("base_url={url}"),
+                "email=dev@example.com".into(),
+                "api_token=demo-secret".into(),
             ],
+            pulls: false,
         },
     ];
     for (n, sc) in scenarios.iter().enumerate() {
@@ -173,41 +228,16 @@ pub(crate) fn run() -> Result<()> {
             "--workspace",
             sc.workspace,
         ];
-        for c in sc.credentials {
-            bind.extend(["--credential", c]);
+        for c in &sc.credentials {
+            bind.extend(["--credential", c.as_str()]);
         }
         run_cli(&bin, &home, &project, &bind)?;
-        // Seed the cache as a `tracker sync pull` would.
-        let spec_home = SpecKittyHome::at(home.join(".spec-kitty"));
-        let creds = CredentialStore::new(&spec_home).get_provider(sc.provider)?;
-        let mut cache = IssueCache::open(&cache_path(
-            &spec_home,
-            &binding_scope(sc.provider, sc.workspace, &creds),
-        ))?;
-        let issues = [
-            issue(
-                sc.provider,
-                sc.workspace,
-                1,
-                "Publish snapshots with resource routing",
-                "in_progress",
-            ),
-            issue(
-                sc.provider,
-                sc.workspace,
-                2,
-                "Keep the event envelope unchanged",
-                "done",
-            ),
-            issue(
-                sc.provider,
-                sc.workspace,
-                3,
-                "Document the routing contract",
-                "todo",
-            ),
-        ];
-        cache.upsert_issues(&issues, &tracker_store::now_isoformat())?;
+        if sc.pulls {
+            run_cli(&bin, &home, &project, &["tracker", "sync", "pull"])?;
+        } else {
+            println!("  (no project_key: the pull is refused and the cache stays empty)");
+            run_cli_expecting_failure(&bin, &home, &project, &["tracker", "sync", "pull"])?;
+        }
         run_cli(
             &bin,
             &home,
@@ -219,9 +249,17 @@ pub(crate) fn run() -> Result<()> {
                 "--wp-id",
                 "WP01",
                 "--external-id",
-                "10001",
+                if sc.provider == "jira" {
+                    "10001"
+                } else {
+                    "lin-1"
+                },
                 "--external-key",
-                "ACME-1",
+                if sc.provider == "jira" {
+                    "ACME-1"
+                } else {
+                    "ENG-1"
+                },
             ],
         )?;
         run_cli(&bin, &home, &project, &["tracker", "status"])?;
@@ -257,6 +295,8 @@ pub(crate) fn run() -> Result<()> {
         );
     }
     server.shutdown();
-    println!("done: three publishes, all local; the temporary projects and homes are removed.");
+    println!(
+        "done: two pulls and three publishes, all local; the temporary projects and homes are removed."
+    );
     Ok(())
 }

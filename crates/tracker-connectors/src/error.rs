@@ -13,13 +13,15 @@ pub enum ConnectorError {
     },
     /// Required credentials are missing or blank.
     #[error(
-        "the {provider} binding lacks the credential(s) {}; add them with `spec-kitty tracker bind --provider {provider} --workspace <workspace> {}`",
+        "the {provider} binding lacks the credential(s) {}; add them with `spec-kitty tracker bind --provider {provider} --workspace {workspace} {}` (with the other credentials: bind replaces them)",
         keys.join(", "),
         keys.iter().map(|k| format!("--credential {k}=...")).collect::<Vec<_>>().join(" ")
     )]
     MissingCredentials {
         /// The provider.
         provider: String,
+        /// The binding's workspace.
+        workspace: String,
         /// The missing keys (`api_key|access_token` when either would do).
         keys: Vec<String>,
     },

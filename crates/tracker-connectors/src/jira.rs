@@ -59,6 +59,7 @@ impl JiraConnector {
                 .collect();
             return Err(ConnectorError::MissingCredentials {
                 provider: "jira".into(),
+                workspace: "<workspace>".into(),
                 keys,
             });
         };

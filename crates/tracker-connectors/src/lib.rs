@@ -174,6 +174,7 @@ pub fn connector_for(
     if !missing.is_empty() {
         return Err(ConnectorError::MissingCredentials {
             provider,
+            workspace: workspace.to_owned(),
             keys: missing.iter().map(|alts| alts.join("|")).collect(),
         });
     }

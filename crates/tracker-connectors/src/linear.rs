@@ -61,6 +61,7 @@ impl LinearConnector {
             (None, None) => {
                 return Err(ConnectorError::MissingCredentials {
                     provider: "linear".into(),
+                    workspace: workspace.to_owned(),
                     keys: vec!["api_key|access_token".into()],
                 });
             }
@@ -68,6 +69,7 @@ impl LinearConnector {
         let team_id =
             text(credentials, "team_id").ok_or_else(|| ConnectorError::MissingCredentials {
                 provider: "linear".into(),
+                workspace: workspace.to_owned(),
                 keys: vec!["team_id".into()],
             })?;
         let url = text(credentials, "graphql_url").unwrap_or_else(|| DEFAULT_GRAPHQL_URL.into());
