@@ -113,9 +113,54 @@ fn resolve(table: &RoutingTable<String>, key: &RoutingKey) -> (&'static str, Opt
     }
 }
 
-/// `POST /api/v1/events/batch/`: per-event results; duplicates by `event_id`.
-pub(crate) async fn receive_batch(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    let value: Value = match serde_json::from_slice(&body) {
+/// Answer only the first N results of a batch (a fault for tests).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResultLimit(pub(crate) usize);
+
+/// Decompresses a gzip body, refusing more than `cap` bytes.
+pub(crate) fn gunzip(body: &[u8], cap: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(body)
+        .take(u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// `POST /api/v1/events/batch/`: a JSON or gzip body (`Content-Encoding: gzip`), capped
+/// in decompressed bytes (413 beyond the cap); per-event results, duplicates by
+/// `event_id`.
+pub(crate) async fn receive_batch(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    limit: Option<axum::Extension<ResultLimit>>,
+    body: Bytes,
+) -> Response {
+    let cap = shared.state().batch_cap;
+    let gzipped = headers
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
+    let plain = if gzipped {
+        match gunzip(&body, cap.unwrap_or(usize::MAX)) {
+            Ok(b) => b,
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    json!({"error": "body is not gzip", "detail": e.to_string()}),
+                );
+            }
+        }
+    } else {
+        body.to_vec()
+    };
+    if cap.is_some_and(|c| plain.len() > c) {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"error": "Request body too large", "detail": format!("at most {} bytes", cap.unwrap_or(0))}),
+        );
+    }
+    let value: Value = match serde_json::from_slice(&plain) {
         Ok(v) => v,
         Err(e) => return not_json(&e),
     };
@@ -129,11 +174,18 @@ pub(crate) async fn receive_batch(State(shared): State<Arc<Shared>>, body: Bytes
         }
     };
     let mut state = shared.state();
+    let take = limit.map_or(usize::MAX, |l| l.0.0);
     let results: Vec<EventResult> = request
         .events
         .iter()
+        .take(take)
         .map(|e| {
+            let rejected_on_purpose = state.reject_ids.contains(&e.event_id);
             let (status, error) = match e.validate() {
+                _ if rejected_on_purpose => (
+                    EventStatus::Rejected,
+                    Some("Invalid payload: rejected by the test server".to_owned()),
+                ),
                 Err(errors) => (
                     EventStatus::Rejected,
                     errors

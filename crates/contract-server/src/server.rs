@@ -52,6 +52,9 @@ pub enum Fault {
     /// Answer this status, extra headers and JSON body instead of handling (a rate limit
     /// with its headers, an error inside a 200...).
     Answer(u16, Vec<(String, String)>, Value),
+    /// Handle a batch normally but answer (and record as seen) only the results of its
+    /// first N events.
+    PartialResults(usize),
 }
 
 /// A request the server received.
@@ -83,9 +86,17 @@ impl Received {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The body as JSON.
+    /// The body as JSON (decompressed first when it was sent with `Content-Encoding:
+    /// gzip`).
     #[must_use]
     pub fn json(&self) -> Option<Value> {
+        if self
+            .header("content-encoding")
+            .is_some_and(|e| e.eq_ignore_ascii_case("gzip"))
+        {
+            let bytes = crate::handlers::gunzip(&self.body, usize::MAX).ok()?;
+            return serde_json::from_slice(&bytes).ok();
+        }
         serde_json::from_slice(&self.body).ok()
     }
 }
@@ -126,6 +137,10 @@ pub(crate) struct Books {
     pub(crate) idempotency: HashMap<String, (blake3::Hash, u16, Value)>,
     pub(crate) event_ids: BTreeSet<String>,
     pub(crate) jira: Option<FakeJira>,
+    /// The batch endpoint's cap on a decompressed body (413 beyond it).
+    pub(crate) batch_cap: Option<usize>,
+    /// Event ids the batch endpoint rejects, whatever they hold.
+    pub(crate) reject_ids: BTreeSet<String>,
     /// The fake Jira's issues in `updated, key` order with their parsed keys, rebuilt after
     /// a change (so a 10,000-issue search does not parse every date per request).
     pub(crate) jira_index: Option<Vec<fakes::JiraKey>>,
@@ -223,6 +238,23 @@ impl ContractServer {
     /// Queues misbehaviours for the next requests, one per request, in order.
     pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
         self.shared.state().faults.extend(faults);
+    }
+
+    /// Caps a batch's decompressed body at `bytes` (beyond it the answer is 413, as the
+    /// SaaS does at 1 MiB); `None` removes the cap.
+    pub fn set_batch_cap(&self, bytes: Option<usize>) {
+        self.shared.state().batch_cap = bytes;
+    }
+
+    /// Makes the batch endpoint reject these event ids (a poison event), per event.
+    pub fn reject_event_ids(&self, ids: impl IntoIterator<Item = String>) {
+        self.shared.state().reject_ids.extend(ids);
+    }
+
+    /// The event ids the batch endpoint has accepted so far (success, not duplicate).
+    #[must_use]
+    pub fn accepted_event_ids(&self) -> BTreeSet<String> {
+        self.shared.state().event_ids.clone()
     }
 
     /// Adds an issue to the fake Jira, or replaces the one with its `id`.
@@ -379,7 +411,7 @@ async fn faults_and_record(
     req: Request,
     next: Next,
 ) -> Response {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
         return json_answer(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -463,6 +495,10 @@ async fn faults_and_record(
                 }
             }
             Some(r)
+        }
+        Some(Fault::PartialResults(n)) => {
+            parts.extensions.insert(crate::handlers::ResultLimit(n));
+            None
         }
         Some(Fault::NonJson) => Some(
             (

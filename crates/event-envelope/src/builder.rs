@@ -70,6 +70,17 @@ pub fn aggregate_type_of(event_type: EventType) -> &'static str {
     }
 }
 
+/// The aggregate type of one event: as [`aggregate_type_of`], except that an
+/// `ErrorLogged` whose payload names a `wp_id` is about that `WorkPackage` (as the Python
+/// CLI's emitter decides).
+#[must_use]
+pub fn aggregate_type_for(event_type: EventType, payload: &Map<String, Value>) -> &'static str {
+    if event_type == EventType::ErrorLogged && payload.get("wp_id").is_some_and(|v| !v.is_null()) {
+        return "WorkPackage";
+    }
+    aggregate_type_of(event_type)
+}
+
 /// Builds envelopes; the only output is a valid envelope or the list of rule violations.
 pub struct EnvelopeBuilder<I, C> {
     context: EmitterContext,
@@ -105,7 +116,7 @@ impl<I: IdSource, C: Clock> EnvelopeBuilder<I, C> {
             event_id: self.ids.next_id(),
             event_type: event_type.as_str().to_owned(),
             aggregate_id: aggregate_id.to_owned(),
-            aggregate_type: aggregate_type_of(event_type).to_owned(),
+            aggregate_type: aggregate_type_for(event_type, &payload).to_owned(),
             payload,
             timestamp: self.clock.now(),
             node_id: c.node_id.clone(),

@@ -53,7 +53,8 @@ pub use batch::{
     ErrorCategory, EventResult, EventStatus, Failure, Http400Body, MAX_BATCH_EVENTS, categorize,
 };
 pub use builder::{
-    Clock, EmitterContext, EnvelopeBuilder, GitMetadata, IdSource, aggregate_type_of,
+    Clock, EmitterContext, EnvelopeBuilder, GitMetadata, IdSource, aggregate_type_for,
+    aggregate_type_of,
 };
 pub use envelope::{Envelope, FIELDS, FieldSpec, JsonType, ParseError};
 pub use rules::{

@@ -193,6 +193,17 @@ impl ProjectConfig {
         }
     }
 
+    /// `project.repo_slug`, when set (as text). Unreadable files give `None`.
+    #[must_use]
+    pub fn repo_slug(&self) -> Option<String> {
+        let text = self.read_text().ok()??;
+        let root = self.parse(&text).ok()?;
+        match root.get("project") {
+            Some(Value::Mapping(p)) => p.get("repo_slug").and_then(scalar_text),
+            _ => None,
+        }
+    }
+
     /// Writes the `tracker:` section (bind), keeping the rest of the file byte for byte.
     ///
     /// # Errors

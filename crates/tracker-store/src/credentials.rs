@@ -23,7 +23,41 @@ use crate::paths::{SpecKittyHome, create_private_dir};
 /// [`CredentialValue::Other`].
 pub type Credentials = BTreeMap<String, CredentialValue>;
 
-/// The credentials file of a spec-kitty home.
+/// The Python CLI's SaaS login stored in the credentials file. `Debug` hides the tokens.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SaasLogin {
+    /// `[user] username`.
+    pub username: Option<String>,
+    /// `[user] team_slug`.
+    pub team_slug: Option<String>,
+    /// `[server] url`.
+    pub server_url: Option<String>,
+    /// `[tokens] access`.
+    pub access: Option<String>,
+    /// `[tokens] refresh`.
+    pub refresh: Option<String>,
+    /// `[tokens] access_expires_at` (ISO 8601).
+    pub access_expires_at: Option<String>,
+    /// `[tokens] refresh_expires_at` (ISO 8601).
+    pub refresh_expires_at: Option<String>,
+}
+
+impl std::fmt::Debug for SaasLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SaasLogin")
+            .field("username", &self.username)
+            .field("team_slug", &self.team_slug)
+            .field("server_url", &self.server_url)
+            .field("access", &self.access.as_ref().map(|_| "<redacted>"))
+            .field("refresh", &self.refresh.as_ref().map(|_| "<redacted>"))
+            .field("access_expires_at", &self.access_expires_at)
+            .field("refresh_expires_at", &self.refresh_expires_at)
+            .finish()
+    }
+}
+
+/// The credentials file of a spec-kitty home: tracker providers and the Python CLI's SaaS
+/// login.
 #[derive(Debug, Clone)]
 pub struct CredentialStore {
     path: PathBuf,
@@ -194,6 +228,56 @@ impl CredentialStore {
             self.write(&doc)?;
         }
         Ok(removed)
+    }
+
+    /// The Python CLI's SaaS login (`[user]`, `[server]`, `[tokens]`), as stored; every
+    /// part may be missing.
+    ///
+    /// # Errors
+    ///
+    /// A read error, or malformed TOML.
+    pub fn saas_login(&self) -> Result<SaasLogin> {
+        let doc = self.read_doc()?;
+        let text = |table: &str, key: &str| -> Option<String> {
+            doc.get(table)
+                .and_then(Item::as_table_like)
+                .and_then(|t| t.get(key))
+                .and_then(Item::as_str)
+                .map(str::to_owned)
+        };
+        Ok(SaasLogin {
+            username: text("user", "username"),
+            team_slug: text("user", "team_slug"),
+            server_url: text("server", "url"),
+            access: text("tokens", "access"),
+            refresh: text("tokens", "refresh"),
+            access_expires_at: text("tokens", "access_expires_at"),
+            refresh_expires_at: text("tokens", "refresh_expires_at"),
+        })
+    }
+
+    /// Replaces the `[tokens]` table after a refresh, under the lock, keeping every other
+    /// table and comment (the Python CLI rewrites the whole file; we do not).
+    ///
+    /// # Errors
+    ///
+    /// A lock, read or write error, or malformed TOML (the file is left as it was).
+    pub fn set_tokens(
+        &self,
+        access: &str,
+        refresh: &str,
+        access_expires_at: &str,
+        refresh_expires_at: &str,
+    ) -> Result<()> {
+        let _lock = self.lock()?;
+        let mut doc = self.read_doc()?;
+        let mut t = Table::new();
+        t.insert("access", value(access));
+        t.insert("refresh", value(refresh));
+        t.insert("access_expires_at", value(access_expires_at));
+        t.insert("refresh_expires_at", value(refresh_expires_at));
+        doc.insert("tokens", Item::Table(t));
+        self.write(&doc)
     }
 
     fn write(&self, doc: &DocumentMut) -> Result<()> {

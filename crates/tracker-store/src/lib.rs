@@ -39,7 +39,17 @@ pub use canonical::{IssueStatus, IssueType};
 pub use config::{
     DEFAULT_DOCTRINE_MODE, DOCTRINE_MODES, ProjectConfig, ProjectIdentity, TrackerConfig, set_owner,
 };
-pub use credentials::{CredentialStore, Credentials};
+pub use credentials::{CredentialStore, Credentials, SaasLogin};
+
+/// Replaces a file atomically (temp file in the same directory, fsync, rename, directory
+/// fsync) with the given Unix permission bits from the instant it exists.
+///
+/// # Errors
+///
+/// [`StoreError::Io`] naming the file.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8], mode: u32) -> Result<()> {
+    atomic::replace(path, bytes, mode)
+}
 pub use error::{Result, StoreError};
 pub use isoformat::python_isoformat;
 pub use paths::{SpecKittyHome, find_project_root};

@@ -1,0 +1,440 @@
+//! `sync now`: the queue, in batches, to `POST {server}/api/v1/events/batch/`.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use event_envelope::{
+    BATCH_PATH, BatchResponse, ErrorCategory, EventStatus, Failure, Http400Body, categorize,
+};
+use event_store::{EventQueue, QueuedEvent};
+use http_transport::{
+    Answer, RequestPlan, RetryPolicy, Secret, Transport, TransportError, join_url,
+};
+use serde_json::Value;
+
+use crate::auth::Auth;
+use crate::error::{Stopped, SyncError};
+
+/// The most events one batch carries (the contract's limit).
+pub const MAX_BATCH_EVENTS: usize = event_envelope::MAX_BATCH_EVENTS;
+/// The default budget of one batch: 1 MiB of uncompressed body.
+pub const DEFAULT_BATCH_BYTES: usize = 1024 * 1024;
+
+/// How to upload.
+#[derive(Clone)]
+pub struct UploadOptions {
+    /// The SaaS base URL.
+    pub server_url: String,
+    /// The bearer token's source.
+    pub auth: Auth,
+    /// Per-attempt timeout.
+    pub timeout: Duration,
+    /// Retries of connect errors, timeouts, 408, 429 and 5xx.
+    pub policy: RetryPolicy,
+    /// Events per batch (1..=1000).
+    pub batch_events: usize,
+    /// Uncompressed body budget per batch; one larger event is sent alone.
+    pub batch_bytes: usize,
+    /// Allow a token over plain http to a host that is not loopback.
+    pub allow_insecure_http: bool,
+    /// How to wait between attempts (tests record instead of sleeping).
+    pub sleep: Arc<dyn Fn(Duration) + Send + Sync>,
+}
+
+impl UploadOptions {
+    /// Defaults for `server_url`: 30 s timeout, 3 attempts, 1000 events / 1 MiB batches.
+    #[must_use]
+    pub fn new(server_url: impl Into<String>, auth: Auth) -> Self {
+        UploadOptions {
+            server_url: server_url.into(),
+            auth,
+            timeout: Duration::from_secs(30),
+            policy: RetryPolicy::default(),
+            batch_events: MAX_BATCH_EVENTS,
+            batch_bytes: DEFAULT_BATCH_BYTES,
+            allow_insecure_http: false,
+            sleep: Arc::new(std::thread::sleep),
+        }
+    }
+}
+
+/// What an upload did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Accepted as new.
+    pub sent: u64,
+    /// Already known to the server (removed from the queue all the same).
+    pub duplicate: u64,
+    /// Rejected for good: moved to the failed table.
+    pub rejected: u64,
+    /// Requests made.
+    pub requests: u64,
+    /// Events still queued when it ended.
+    pub left: u64,
+    /// The queue files drained.
+    pub queues: Vec<PathBuf>,
+}
+
+/// Progress after each answered request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Events answered for so far.
+    pub done: u64,
+    /// Events waiting when the run started.
+    pub total: u64,
+}
+
+struct Run<'a> {
+    opts: &'a UploadOptions,
+    transport: Transport<'a>,
+    url: String,
+    token: Option<Secret>,
+    refreshed: bool,
+    report: SyncReport,
+    total: u64,
+}
+
+/// Holds `<queue>.sync.lock` so that two uploads never send the same event at once.
+struct SyncLock(#[allow(dead_code)] File);
+
+fn lock(queue: &Path) -> Result<SyncLock, SyncError> {
+    let path = queue.with_extension("db.sync.lock");
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| {
+            SyncError::Store(event_store::Error::Io {
+                action: "opening",
+                path: path.clone(),
+                source: e,
+            })
+        })?;
+    match f.try_lock() {
+        Ok(()) => Ok(SyncLock(f)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(SyncError::Busy {
+            path: queue.display().to_string(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(SyncError::Store(event_store::Error::Io {
+            action: "locking",
+            path,
+            source: e,
+        })),
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    // Writing to a Vec cannot fail.
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
+}
+
+/// One text line of server-provided text.
+fn line(s: &str) -> String {
+    let t: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(300)
+        .collect();
+    t.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn answer_text(a: &Answer) -> String {
+    match &a.body {
+        http_transport::ResponseBody::Json(v) => line(&v.to_string()),
+        http_transport::ResponseBody::Text(t) => line(t),
+    }
+}
+
+impl Run<'_> {
+    fn progress(&self, f: &mut dyn FnMut(Progress)) {
+        f(Progress {
+            done: self.report.sent + self.report.duplicate + self.report.rejected,
+            total: self.total,
+        });
+    }
+
+    fn post(&mut self, body: &[u8]) -> Result<Answer, SyncError> {
+        let compressed = gzip(body);
+        loop {
+            let mut plan = RequestPlan::post(&self.url)
+                .header("Content-Type", "application/json")
+                .header("Content-Encoding", "gzip")
+                .content_length_header(compressed.len() as u64)
+                .user_agent_header();
+            if let Some(t) = &self.token {
+                plan = plan.secret_header("Authorization", "Bearer ", t);
+            }
+            plan.check(self.opts.allow_insecure_http)?;
+            let answer = self
+                .transport
+                .execute(&plan, || Ok::<_, TransportError>(compressed.as_slice()))?
+                .answer;
+            self.report.requests += 1;
+            if matches!(answer.status, 401 | 403) {
+                if !self.refreshed && matches!(self.opts.auth, Auth::Stored(_)) {
+                    self.refreshed = true;
+                    self.token = Some(
+                        self.opts
+                            .auth
+                            .refresh(&self.opts.server_url, &self.transport)?,
+                    );
+                    continue;
+                }
+                return Err(SyncError::Auth {
+                    status: answer.status,
+                    message: format!(
+                        "{}; pass a valid --auth-token or SAAS_AUTH_TOKEN, or log in again (spec-kitty auth login)",
+                        answer_text(&answer)
+                    ),
+                });
+            }
+            return Ok(answer);
+        }
+    }
+
+    /// Sends `events` and applies the answer; splits the group on a 413 or a 400 that
+    /// names no event. Every call either removes/fails at least one event or returns an
+    /// error: no loop, whatever the server answers.
+    fn send(
+        &mut self,
+        queue: &mut EventQueue,
+        events: &[QueuedEvent],
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), SyncError> {
+        // A row that is not JSON cannot be sent: it fails here, locally.
+        let (good, broken): (Vec<&QueuedEvent>, Vec<&QueuedEvent>) = events
+            .iter()
+            .partition(|e| serde_json::from_str::<Value>(&e.data).is_ok_and(|v| v.is_object()));
+        if !broken.is_empty() {
+            let f: Vec<(i64, String, String)> = broken
+                .iter()
+                .map(|e| {
+                    (
+                        e.id,
+                        "local".into(),
+                        "the queued event is not a JSON object".into(),
+                    )
+                })
+                .collect();
+            self.report.rejected += queue.fail(&f)?;
+        }
+        if good.is_empty() {
+            return Ok(());
+        }
+        let mut body =
+            Vec::with_capacity(good.iter().map(|e| e.data.len() + 1).sum::<usize>() + 16);
+        body.extend_from_slice(b"{\"events\":[");
+        for (i, e) in good.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(e.data.as_bytes());
+        }
+        body.extend_from_slice(b"]}");
+        let answer = self.post(&body)?;
+        let split = |run: &mut Self, queue: &mut EventQueue, progress: &mut dyn FnMut(Progress)| {
+            let owned: Vec<QueuedEvent> = good.iter().map(|e| (*e).clone()).collect();
+            let (a, b) = owned.split_at(owned.len() / 2);
+            run.send(queue, a, progress)?;
+            run.send(queue, b, progress)
+        };
+        match answer.status {
+            200..=299 => {
+                let results: Option<BatchResponse> = answer
+                    .json()
+                    .and_then(|v| serde_json::from_value(v.clone()).ok());
+                let Some(results) = results else {
+                    return Err(SyncError::NoProgress {
+                        reason: format!(
+                            "the server answered HTTP {} without per-event results ({})",
+                            answer.status,
+                            answer_text(&answer)
+                        ),
+                    });
+                };
+                let by_id = results.by_event_id();
+                let (mut delivered, mut failed) = (Vec::new(), Vec::new());
+                for e in &good {
+                    match by_id.get(e.event_id.as_str()) {
+                        Some(r) if r.status == EventStatus::Success => {
+                            self.report.sent += 1;
+                            delivered.push(e.id);
+                        }
+                        Some(r) if r.status == EventStatus::Duplicate => {
+                            self.report.duplicate += 1;
+                            delivered.push(e.id);
+                        }
+                        Some(r) => {
+                            let reason = line(r.reason().unwrap_or("rejected without a reason"));
+                            let category = categorize(Failure::Message(&reason));
+                            failed.push((e.id, category.as_str().to_owned(), reason));
+                        }
+                        None => {}
+                    }
+                }
+                if delivered.is_empty() && failed.is_empty() {
+                    return Err(SyncError::NoProgress {
+                        reason: format!(
+                            "the server answered HTTP {} with no result for any of the {} events sent",
+                            answer.status,
+                            good.len()
+                        ),
+                    });
+                }
+                queue.remove(&delivered)?;
+                self.report.rejected += queue.fail(&failed)?;
+                self.progress(progress);
+                Ok(())
+            }
+            400 => {
+                let body400 = answer.json().and_then(Http400Body::from_value);
+                let named = body400
+                    .as_ref()
+                    .map(|b| b.details.reasons_by_event_id())
+                    .unwrap_or_default();
+                let failed: Vec<(i64, String, String)> = good
+                    .iter()
+                    .filter_map(|e| {
+                        named.get(e.event_id.as_str()).map(|reason| {
+                            let reason = line(reason);
+                            let category = categorize(Failure::Http {
+                                status: 400,
+                                message: &reason,
+                            });
+                            (e.id, category.as_str().to_owned(), reason)
+                        })
+                    })
+                    .collect();
+                if !failed.is_empty() {
+                    // Only the named events fail; the others go again in the next batch.
+                    self.report.rejected += queue.fail(&failed)?;
+                    self.progress(progress);
+                    return Ok(());
+                }
+                if good.len() == 1 {
+                    let reason = answer_text(&answer);
+                    let category = categorize(Failure::Http {
+                        status: 400,
+                        message: &reason,
+                    });
+                    self.report.rejected +=
+                        queue.fail(&[(good[0].id, category.as_str().to_owned(), reason)])?;
+                    self.progress(progress);
+                    return Ok(());
+                }
+                // A 400 that names no event: halve until each bad event is alone.
+                split(self, queue, progress)
+            }
+            413 => {
+                if good.len() == 1 {
+                    let reason = format!(
+                        "the event ({} bytes) is larger than the server accepts (HTTP 413)",
+                        good[0].data.len()
+                    );
+                    self.report.rejected += queue.fail(&[(
+                        good[0].id,
+                        ErrorCategory::Unknown.as_str().to_owned(),
+                        reason,
+                    )])?;
+                    self.progress(progress);
+                    return Ok(());
+                }
+                split(self, queue, progress)
+            }
+            s if s >= 500 || matches!(s, 408 | 429) => Err(SyncError::Unavailable {
+                reason: format!(
+                    "the server answered HTTP {s} at {} after every retry",
+                    http_transport::redact_url(&self.url)
+                ),
+            }),
+            s => Err(SyncError::NoProgress {
+                reason: format!(
+                    "the server answered HTTP {s} at {}: {}",
+                    http_transport::redact_url(&self.url),
+                    answer_text(&answer)
+                ),
+            }),
+        }
+    }
+}
+
+/// Uploads every queued event of `queues` (oldest queue first), batch by batch.
+///
+/// Rows leave a queue only after the server's answer for them was read: `success` and
+/// `duplicate` remove them, `rejected` (per event, or named in a 400's `details`) moves
+/// them to the failed table. A 413 or a 400 that names no event halves the batch until the
+/// bad event is alone. Transient failures are retried (`RetryPolicy`), then the run stops
+/// with the events intact. Each queue is locked for the run, so two uploads never send the
+/// same event at once.
+///
+/// # Errors
+///
+/// [`Stopped`] (boxed) with the error and what was done before it.
+pub fn sync_now(
+    queues: &[PathBuf],
+    opts: &UploadOptions,
+    mut progress: impl FnMut(Progress),
+) -> Result<SyncReport, Box<Stopped>> {
+    let sleep = Arc::clone(&opts.sleep);
+    let transport = Transport::new(opts.timeout, opts.policy.clone()).with_sleep(move |d| sleep(d));
+    let mut run = Run {
+        opts,
+        transport,
+        url: join_url(&opts.server_url, BATCH_PATH),
+        token: None,
+        refreshed: false,
+        report: SyncReport::default(),
+        total: 0,
+    };
+    let result = drain(&mut run, queues, &mut progress);
+    let report = run.report;
+    match result {
+        Ok(()) => Ok(report),
+        Err(error) => Err(Box::new(Stopped { error, report })),
+    }
+}
+
+fn drain(
+    run: &mut Run<'_>,
+    queues: &[PathBuf],
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), SyncError> {
+    http_transport::check_target(&run.url, false, true)?;
+    let mut open = Vec::new();
+    for path in queues {
+        let _lock = lock(path)?;
+        let q = EventQueue::open(path, u64::MAX)?;
+        run.total += q.pending()?;
+        open.push((path.clone(), q, _lock));
+    }
+    let result = (|| {
+        if run.total > 0 {
+            run.token = run
+                .opts
+                .auth
+                .current(&run.opts.server_url, &run.transport)?;
+        }
+        for (path, queue, _) in &mut open {
+            run.report.queues.push(path.clone());
+            loop {
+                let batch = queue.next_batch(
+                    run.opts.batch_events.clamp(1, MAX_BATCH_EVENTS),
+                    run.opts.batch_bytes.max(1),
+                )?;
+                if batch.is_empty() {
+                    break;
+                }
+                run.send(queue, &batch, progress)?;
+            }
+        }
+        Ok(())
+    })();
+    run.report.left = open.iter().map(|(_, q, _)| q.pending().unwrap_or(0)).sum();
+    result
+}

@@ -1,0 +1,518 @@
+//! The offline event queue: the Python CLI's SQLite file and `queue` table, plus a table
+//! of our own for events the server rejected for good.
+//!
+//! `~/.spec-kitty/queue.db` when not logged in; `~/.spec-kitty/queues/queue-<sha256(scope)
+//! [..16]>.db` for a SaaS login (`scope = server|username|team`, as the Python CLI builds
+//! it). Events leave the `queue` table only when the server has answered for them.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use sha2::{Digest, Sha256};
+use tracker_store::{CredentialStore, SpecKittyHome};
+
+use crate::error::{Error, io};
+
+/// The Python CLI's default cap (`[sync] max_queue_size` in `~/.spec-kitty/config.toml`).
+pub const DEFAULT_MAX_QUEUE_SIZE: u64 = 100_000;
+/// Our table of events rejected for good (the Python CLI ignores tables it does not know).
+pub const FAILED_TABLE: &str = "spec_kitty_rs_failed";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT UNIQUE NOT NULL,
+    event_type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    timestamp INTEGER NOT NULL,
+    retry_count INTEGER DEFAULT 0,
+    coalesce_key TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_timestamp ON queue(timestamp);
+CREATE INDEX IF NOT EXISTS idx_retry ON queue(retry_count);
+CREATE TABLE IF NOT EXISTS spec_kitty_rs_failed (
+    event_id TEXT PRIMARY KEY,
+    event_type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    queued_at INTEGER NOT NULL,
+    failed_at TEXT NOT NULL,
+    category TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+";
+
+/// The Python CLI's queue scope of a SaaS login: `server|username|team`, each trimmed and
+/// lower-cased, the server without trailing slashes, the team `no-team` when unset.
+#[must_use]
+pub fn queue_scope(server_url: &str, username: &str, team_slug: Option<&str>) -> String {
+    let norm = |s: &str| s.trim().to_lowercase();
+    let team = team_slug.filter(|t| !t.is_empty()).unwrap_or("no-team");
+    format!(
+        "{}|{}|{}",
+        norm(server_url).trim_end_matches('/'),
+        norm(username),
+        norm(team)
+    )
+}
+
+/// The queue files of a home: the unscoped `queue.db`, and the login's scoped one when the
+/// credentials hold a SaaS login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueFiles {
+    /// `~/.spec-kitty/queue.db`.
+    pub unscoped: PathBuf,
+    /// `~/.spec-kitty/queues/queue-<hash>.db`, when logged in.
+    pub scoped: Option<PathBuf>,
+}
+
+impl QueueFiles {
+    /// Resolves the files as the Python CLI does.
+    ///
+    /// # Errors
+    ///
+    /// The credentials file cannot be read.
+    pub fn resolve(home: &SpecKittyHome) -> Result<Self, Error> {
+        let login = CredentialStore::new(home).saas_login()?;
+        let scoped = match (&login.server_url, &login.username) {
+            (Some(server), Some(user)) if !server.is_empty() && !user.is_empty() => {
+                let scope = queue_scope(server, user, login.team_slug.as_deref());
+                let digest = Sha256::digest(scope.as_bytes());
+                let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+                Some(home.dir().join("queues").join(format!("queue-{hex}.db")))
+            }
+            _ => None,
+        };
+        Ok(QueueFiles {
+            unscoped: home.dir().join("queue.db"),
+            scoped,
+        })
+    }
+
+    /// Where new events go: the scoped queue when logged in, else `queue.db`.
+    #[must_use]
+    pub fn active(&self) -> &Path {
+        self.scoped.as_deref().unwrap_or(&self.unscoped)
+    }
+
+    /// Every queue to drain, oldest first: `queue.db` (events from before a login are
+    /// never stranded), then the scoped one. Only existing files.
+    #[must_use]
+    pub fn to_drain(&self) -> Vec<PathBuf> {
+        std::iter::once(self.unscoped.clone())
+            .chain(self.scoped.clone())
+            .filter(|p| p.is_file())
+            .collect()
+    }
+}
+
+/// `[sync] max_queue_size` of `~/.spec-kitty/config.toml`, else the default.
+///
+/// # Errors
+///
+/// The file exists but is not TOML, or the value is not a positive integer.
+pub fn max_queue_size(home: &SpecKittyHome) -> Result<u64, Error> {
+    let path = home.dir().join("config.toml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(DEFAULT_MAX_QUEUE_SIZE),
+        Err(e) => return Err(io("reading", &path)(e)),
+    };
+    let doc: toml_edit::DocumentMut = text.parse().map_err(|_| Error::BadFile {
+        path: path.clone(),
+        problem: "it is not valid TOML".into(),
+    })?;
+    match doc.get("sync").and_then(|s| s.get("max_queue_size")) {
+        None => Ok(DEFAULT_MAX_QUEUE_SIZE),
+        Some(v) => v
+            .as_integer()
+            .and_then(|i| u64::try_from(i).ok())
+            .filter(|i| *i > 0)
+            .ok_or(Error::BadFile {
+                path,
+                problem: "[sync] max_queue_size is not a positive integer".into(),
+            }),
+    }
+}
+
+/// One queued event as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedEvent {
+    /// The row id.
+    pub id: i64,
+    /// The event id.
+    pub event_id: String,
+    /// The event type.
+    pub event_type: String,
+    /// The envelope JSON, as stored (by either CLI).
+    pub data: String,
+    /// Enqueue time, Unix seconds.
+    pub timestamp: i64,
+}
+
+/// An event the server rejected for good, kept out of the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedEvent {
+    /// The event id.
+    pub event_id: String,
+    /// The event type.
+    pub event_type: String,
+    /// When it was first queued, Unix seconds.
+    pub queued_at: i64,
+    /// When it failed (ISO 8601).
+    pub failed_at: String,
+    /// The server's error category.
+    pub category: String,
+    /// The server's reason.
+    pub reason: String,
+}
+
+/// Whether an enqueue added a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    /// A new row.
+    Added,
+    /// The event id is already queued (or failed): nothing changed.
+    AlreadyQueued,
+}
+
+/// An open queue file.
+#[derive(Debug)]
+pub struct EventQueue {
+    conn: Connection,
+    path: PathBuf,
+    max: u64,
+}
+
+fn now_secs() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+impl EventQueue {
+    /// Opens (creating it and its directory when missing) the queue at `path`, refusing
+    /// new events beyond `max` queued ones.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be opened or is not a queue database (left untouched).
+    pub fn open(path: &Path, max: u64) -> Result<Self, Error> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
+        }
+        let conn = Connection::open(path).map_err(|e| Error::Queue {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let q = EventQueue {
+            conn,
+            path: path.to_path_buf(),
+            max,
+        };
+        q.conn
+            .busy_timeout(Duration::from_secs(10))
+            .map_err(|e| q.err(&e))?;
+        q.conn.execute_batch(SCHEMA).map_err(|e| q.err(&e))?;
+        // Queues from old Python versions lack coalesce_key.
+        let has_coalesce: bool = q
+            .conn
+            .prepare("SELECT 1 FROM pragma_table_info('queue') WHERE name = 'coalesce_key'")
+            .and_then(|mut s| s.exists([]))
+            .map_err(|e| q.err(&e))?;
+        if !has_coalesce {
+            q.conn
+                .execute_batch("ALTER TABLE queue ADD COLUMN coalesce_key TEXT")
+                .map_err(|e| q.err(&e))?;
+        }
+        Ok(q)
+    }
+
+    fn err(&self, e: &rusqlite::Error) -> Error {
+        Error::Queue {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    /// The queue file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Queues an event's JSON. An `event_id` already queued or failed is a no-op (never a
+    /// reorder); a full queue refuses the event.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::QueueFull`], or a database error.
+    pub fn enqueue(
+        &mut self,
+        event_id: &str,
+        event_type: &str,
+        data: &str,
+    ) -> Result<Enqueued, Error> {
+        let max = self.max;
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| Error::Queue {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        let result = (|| -> rusqlite::Result<Result<Enqueued, Error>> {
+            let known: bool = tx
+                .prepare_cached(
+                    "SELECT 1 FROM queue WHERE event_id = ?1 UNION ALL SELECT 1 FROM spec_kitty_rs_failed WHERE event_id = ?1",
+                )?
+                .exists([event_id])?;
+            if known {
+                return Ok(Ok(Enqueued::AlreadyQueued));
+            }
+            let count: i64 = tx.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
+            if u64::try_from(count).unwrap_or(0) >= max {
+                return Ok(Err(Error::QueueFull { path: path.clone(), max }));
+            }
+            tx.prepare_cached(
+                "INSERT INTO queue(event_id, event_type, data, timestamp, coalesce_key) VALUES(?1, ?2, ?3, ?4, NULL)",
+            )?
+            .execute(params![event_id, event_type, data, now_secs()])?;
+            Ok(Ok(Enqueued::Added))
+        })()
+        .map_err(|e| Error::Queue { path: path.clone(), message: e.to_string() })?;
+        if matches!(result, Ok(Enqueued::Added)) {
+            tx.commit().map_err(|e| Error::Queue {
+                path,
+                message: e.to_string(),
+            })?;
+        }
+        result
+    }
+
+    /// Events waiting.
+    ///
+    /// # Errors
+    ///
+    /// A database error.
+    pub fn pending(&self) -> Result<u64, Error> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))
+            .map_err(|e| self.err(&e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The enqueue time of the oldest waiting event.
+    ///
+    /// # Errors
+    ///
+    /// A database error.
+    pub fn oldest(&self) -> Result<Option<i64>, Error> {
+        self.conn
+            .query_row("SELECT MIN(timestamp) FROM queue", [], |r| r.get(0))
+            .map_err(|e| self.err(&e))
+    }
+
+    /// The next events in queue order (enqueue time, then row id), at most `max_events`
+    /// and at most `max_bytes` of JSON, but always at least one when any is waiting.
+    ///
+    /// # Errors
+    ///
+    /// A database error.
+    pub fn next_batch(
+        &self,
+        max_events: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<QueuedEvent>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, event_id, event_type, data, timestamp FROM queue ORDER BY timestamp ASC, id ASC LIMIT ?1",
+            )
+            .map_err(|e| self.err(&e))?;
+        let rows = stmt
+            .query_map([i64::try_from(max_events).unwrap_or(i64::MAX)], |r| {
+                Ok(QueuedEvent {
+                    id: r.get(0)?,
+                    event_id: r.get(1)?,
+                    event_type: r.get(2)?,
+                    data: r.get(3)?,
+                    timestamp: r.get(4)?,
+                })
+            })
+            .map_err(|e| self.err(&e))?;
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        for row in rows {
+            let row = row.map_err(|e| self.err(&e))?;
+            let size = row.data.len() + 1;
+            if !out.is_empty() && bytes + size > max_bytes {
+                break;
+            }
+            bytes += size;
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    /// Removes delivered events (success or duplicate).
+    ///
+    /// # Errors
+    ///
+    /// A database error (nothing is removed).
+    pub fn remove(&mut self, ids: &[i64]) -> Result<u64, Error> {
+        let path = self.path.clone();
+        let qerr = |e: rusqlite::Error| Error::Queue {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(qerr)?;
+        let mut n = 0;
+        {
+            let mut del = tx
+                .prepare_cached("DELETE FROM queue WHERE id = ?1")
+                .map_err(qerr)?;
+            for id in ids {
+                n += del.execute([id]).map_err(qerr)? as u64;
+            }
+        }
+        tx.commit().map_err(qerr)?;
+        Ok(n)
+    }
+
+    /// Moves events the server rejected for good out of the queue, with the reason and
+    /// the server's category.
+    ///
+    /// # Errors
+    ///
+    /// A database error (nothing is moved).
+    pub fn fail(&mut self, failures: &[(i64, String, String)]) -> Result<u64, Error> {
+        let path = self.path.clone();
+        let qerr = |e: rusqlite::Error| Error::Queue {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let failed_at = tracker_store::now_isoformat();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(qerr)?;
+        let mut n = 0;
+        {
+            let mut copy = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO spec_kitty_rs_failed(event_id, event_type, data, queued_at, failed_at, category, reason)
+                     SELECT event_id, event_type, data, timestamp, ?2, ?3, ?4 FROM queue WHERE id = ?1",
+                )
+                .map_err(qerr)?;
+            let mut del = tx
+                .prepare_cached("DELETE FROM queue WHERE id = ?1")
+                .map_err(qerr)?;
+            for (id, category, reason) in failures {
+                copy.execute(params![id, failed_at, category, reason])
+                    .map_err(qerr)?;
+                n += del.execute([id]).map_err(qerr)? as u64;
+            }
+        }
+        tx.commit().map_err(qerr)?;
+        Ok(n)
+    }
+
+    /// The failed events, oldest failure first.
+    ///
+    /// # Errors
+    ///
+    /// A database error.
+    pub fn failed(&self) -> Result<Vec<FailedEvent>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT event_id, event_type, queued_at, failed_at, category, reason FROM spec_kitty_rs_failed ORDER BY failed_at, event_id",
+            )
+            .map_err(|e| self.err(&e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(FailedEvent {
+                    event_id: r.get(0)?,
+                    event_type: r.get(1)?,
+                    queued_at: r.get(2)?,
+                    failed_at: r.get(3)?,
+                    category: r.get(4)?,
+                    reason: r.get(5)?,
+                })
+            })
+            .map_err(|e| self.err(&e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(&e))
+    }
+
+    /// Puts failed events back in the queue at their original place (`None`: all).
+    ///
+    /// # Errors
+    ///
+    /// A database error (nothing moves).
+    pub fn requeue(&mut self, event_ids: Option<&[String]>) -> Result<u64, Error> {
+        self.move_failed(event_ids, true)
+    }
+
+    /// Deletes failed events for good (`None`: all).
+    ///
+    /// # Errors
+    ///
+    /// A database error (nothing is deleted).
+    pub fn drop_failed(&mut self, event_ids: Option<&[String]>) -> Result<u64, Error> {
+        self.move_failed(event_ids, false)
+    }
+
+    fn move_failed(&mut self, event_ids: Option<&[String]>, back: bool) -> Result<u64, Error> {
+        let path = self.path.clone();
+        let qerr = |e: rusqlite::Error| Error::Queue {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(qerr)?;
+        let ids: Vec<String> = match event_ids {
+            Some(ids) => ids.to_vec(),
+            None => {
+                let mut s = tx
+                    .prepare("SELECT event_id FROM spec_kitty_rs_failed")
+                    .map_err(qerr)?;
+                s.query_map([], |r| r.get(0))
+                    .map_err(qerr)?
+                    .collect::<rusqlite::Result<Vec<String>>>()
+                    .map_err(qerr)?
+            }
+        };
+        let mut n = 0;
+        for id in &ids {
+            if back {
+                let row: Option<(String, String, i64)> = tx
+                    .query_row(
+                        "SELECT event_type, data, queued_at FROM spec_kitty_rs_failed WHERE event_id = ?1",
+                        [id],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()
+                    .map_err(qerr)?;
+                if let Some((t, data, at)) = row {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO queue(event_id, event_type, data, timestamp, coalesce_key) VALUES(?1, ?2, ?3, ?4, NULL)",
+                        params![id, t, data, at],
+                    )
+                    .map_err(qerr)?;
+                }
+            }
+            n += tx
+                .execute("DELETE FROM spec_kitty_rs_failed WHERE event_id = ?1", [id])
+                .map_err(qerr)? as u64;
+        }
+        tx.commit().map_err(qerr)?;
+        Ok(n)
+    }
+}
