@@ -174,6 +174,16 @@ pub(crate) async fn receive_batch(
         }
     };
     let mut state = shared.state();
+    if request
+        .events
+        .iter()
+        .any(|e| state.poison_ids.contains(&e.event_id))
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "Batch validation failed", "details": "one or more events are invalid"}),
+        );
+    }
     let take = limit.map_or(usize::MAX, |l| l.0.0);
     let results: Vec<EventResult> = request
         .events

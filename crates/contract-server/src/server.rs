@@ -141,6 +141,8 @@ pub(crate) struct Books {
     pub(crate) batch_cap: Option<usize>,
     /// Event ids the batch endpoint rejects, whatever they hold.
     pub(crate) reject_ids: BTreeSet<String>,
+    /// Event ids that make the whole batch a 400 that names no event.
+    pub(crate) poison_ids: BTreeSet<String>,
     /// The fake Jira's issues in `updated, key` order with their parsed keys, rebuilt after
     /// a change (so a 10,000-issue search does not parse every date per request).
     pub(crate) jira_index: Option<Vec<fakes::JiraKey>>,
@@ -249,6 +251,12 @@ impl ContractServer {
     /// Makes the batch endpoint reject these event ids (a poison event), per event.
     pub fn reject_event_ids(&self, ids: impl IntoIterator<Item = String>) {
         self.shared.state().reject_ids.extend(ids);
+    }
+
+    /// Makes any batch holding one of these event ids a 400 whose `details` name no event
+    /// (as a server that validates the batch as a whole would answer).
+    pub fn poison_batches_with(&self, ids: impl IntoIterator<Item = String>) {
+        self.shared.state().poison_ids.extend(ids);
     }
 
     /// The event ids the batch endpoint has accepted so far (success, not duplicate).
