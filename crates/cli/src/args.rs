@@ -23,6 +23,12 @@ pub(crate) enum Command {
     /// Issue tracker commands (need SPEC_KITTY_ENABLE_SAAS_SYNC=1).
     #[command(subcommand)]
     Tracker(Tracker),
+    /// Git events: emit one into the offline queue (works without SPEC_KITTY_ENABLE_SAAS_SYNC).
+    #[command(subcommand)]
+    Events(Events),
+    /// Upload queued events to the SaaS (need SPEC_KITTY_ENABLE_SAAS_SYNC=1).
+    #[command(subcommand)]
+    Sync(SyncCmd),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -159,4 +165,97 @@ pub(crate) struct PublishArgs {
     /// Print JSON.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Events {
+    /// Build, validate and queue one event; prints its id (with --json, the envelope).
+    Emit(EmitArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EmitArgs {
+    /// The event type, e.g. WPStatusChanged.
+    #[arg(long = "type", value_name = "EVENT_TYPE", value_parser = crate::values::event_type)]
+    pub(crate) event_type: event_envelope::EventType,
+    /// The aggregate id: a WP id (WP01) or a feature slug (048-tracker-routing).
+    #[arg(long, value_name = "ID")]
+    pub(crate) aggregate_id: String,
+    /// The payload: JSON, @FILE, or - for standard input.
+    #[arg(long, value_name = "JSON|@FILE|-")]
+    pub(crate) payload: String,
+    /// The event that caused this one (a ULID).
+    #[arg(long, value_name = "ULID")]
+    pub(crate) causation_id: Option<String>,
+    /// Print the whole envelope as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SyncCmd {
+    /// Upload every queued event, in batches; prints sent / duplicate / rejected / left.
+    Now(SyncNowArgs),
+    /// The queue, failed events, the server and whether a token resolves.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Events the server rejected for good.
+    #[command(subcommand)]
+    Failed(FailedCmd),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SyncNowArgs {
+    /// The spec-kitty SaaS base URL (default: SAAS_API_URL, else the stored login's server).
+    #[arg(long, env = "SAAS_API_URL", hide_env_values = true, value_name = "URL",
+          value_parser = ServerUrlParser)]
+    pub(crate) server_url: Option<String>,
+    /// Bearer token (default: the stored login of the Python CLI, refreshed when expired).
+    #[arg(
+        long,
+        env = "SAAS_AUTH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub(crate) auth_token: Option<String>,
+    /// Per-request timeout in seconds (1 to 120).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=120), value_name = "S")]
+    pub(crate) timeout_seconds: u64,
+    /// Uncompressed bytes per batch (1 KiB to 64 MiB; one larger event goes alone).
+    #[arg(long, default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=64 * 1024 * 1024), value_name = "BYTES")]
+    pub(crate) batch_bytes: u64,
+    /// Allow sending the token over plain http to a host that is not loopback.
+    #[arg(long)]
+    pub(crate) allow_insecure_http: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum FailedCmd {
+    /// List them with their reasons.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put them back in the queue, at their original place.
+    Requeue(FailedSelect),
+    /// Delete them for good.
+    Drop(FailedSelect),
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct FailedSelect {
+    /// Event ids.
+    #[arg(value_name = "EVENT_ID")]
+    pub(crate) ids: Vec<String>,
+    /// Every failed event.
+    #[arg(long)]
+    pub(crate) all: bool,
 }

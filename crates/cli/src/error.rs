@@ -32,6 +32,13 @@ pub(crate) fn exit_code(err: &anyhow::Error) -> u8 {
         if cause.is::<UsageError>() {
             return EXIT_USAGE;
         }
+        if let Some(e) = cause.downcast_ref::<event_client::SyncError>() {
+            return if e.is_transient() {
+                EXIT_UNAVAILABLE
+            } else {
+                EXIT_FAILURE
+            };
+        }
         if let Some(e) = cause.downcast_ref::<tracker_connectors::PullError>() {
             return if e.is_transient() {
                 EXIT_UNAVAILABLE

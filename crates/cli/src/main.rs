@@ -10,6 +10,7 @@
 
 mod args;
 mod error;
+mod events;
 mod output;
 mod tracker;
 mod values;
@@ -20,7 +21,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 
-use args::{Cli, Command, Map, Sync, Tracker};
+use args::{Cli, Command, Events, Map, Sync, SyncCmd, Tracker};
 use tracker::Context;
 
 const FLAG: &str = "SPEC_KITTY_ENABLE_SAAS_SYNC";
@@ -41,6 +42,20 @@ fn resolve_dir(directory: Option<&Path>) -> anyhow::Result<PathBuf> {
     Ok(directory.map_or_else(|| cwd.clone(), |d| cwd.join(d)))
 }
 
+fn home() -> anyhow::Result<tracker_store::SpecKittyHome> {
+    Ok(tracker_store::SpecKittyHome::resolve(
+        std::env::var("SPEC_KITTY_HOME").ok().as_deref(),
+        std::env::var("HOME").ok().as_deref(),
+    )?)
+}
+
+fn event_context(directory: Option<&Path>) -> anyhow::Result<events::EventContext> {
+    Ok(events::EventContext {
+        cwd: resolve_dir(directory)?,
+        home: home()?,
+    })
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Completions { shell } => {
@@ -49,17 +64,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             output::out(&String::from_utf8_lossy(&out))?;
             Ok(())
         }
+        Command::Events(Events::Emit(a)) => {
+            let ctx = event_context(cli.directory.as_deref())?;
+            events::emit::emit(&ctx, &a)
+        }
+        Command::Sync(cmd) => {
+            if !sync_enabled(std::env::var(FLAG).ok().as_deref()) {
+                anyhow::bail!("sync commands are disabled; set {FLAG}=1 to enable them");
+            }
+            let ctx = event_context(cli.directory.as_deref())?;
+            match cmd {
+                SyncCmd::Now(a) => events::sync::now(&ctx, &a),
+                SyncCmd::Status { json } => events::sync::status(&ctx, json),
+                SyncCmd::Failed(f) => events::sync::failed(&ctx, &f),
+            }
+        }
         Command::Tracker(cmd) => {
             if !sync_enabled(std::env::var(FLAG).ok().as_deref()) {
                 anyhow::bail!("tracker commands are disabled; set {FLAG}=1 to enable them");
             }
-            let home = tracker_store::SpecKittyHome::resolve(
-                std::env::var("SPEC_KITTY_HOME").ok().as_deref(),
-                std::env::var("HOME").ok().as_deref(),
-            )?;
             let ctx = Context {
                 cwd: resolve_dir(cli.directory.as_deref())?,
-                home,
+                home: home()?,
             };
             match cmd {
                 Tracker::Providers { json } => tracker::status::providers(json),

@@ -98,6 +98,13 @@ pub(crate) fn doctrine_mode(s: &str) -> Result<String, String> {
     }
 }
 
+/// `--type`: one of the 8 event types (exact spelling).
+pub(crate) fn event_type(s: &str) -> Result<event_envelope::EventType, String> {
+    s.trim()
+        .parse()
+        .map_err(|e: event_envelope::UnknownEventType| e.to_string())
+}
+
 /// `--server-url` / `SAAS_API_URL`: an http(s) URL with a host; a password in it is never
 /// shown in the error.
 #[derive(Clone)]

@@ -826,3 +826,165 @@ fn pull_errors_name_the_fix_and_use_the_exit_code_map() {
         r.render()
     );
 }
+
+#[test]
+fn events_emit_then_sync_now_uploads_them() {
+    let env = Env::new();
+    let saas = server();
+    let emit = |args: &[&str]| {
+        let mut c = env.cmd(&[&["events", "emit"][..], args].concat());
+        c.env_remove("SPEC_KITTY_ENABLE_SAAS_SYNC"); // emitting is not gated
+        c.env("USER", "dev");
+        run(c)
+    };
+    let r = emit(&[
+        "--type",
+        "WPStatusChanged",
+        "--aggregate-id",
+        "WP01",
+        "--payload",
+        r#"{"wp_id": "WP01", "from_lane": "planned", "to_lane": "claimed", "actor": "cli"}"#,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let first_id = r.stdout.trim().to_owned();
+    assert_eq!(first_id.len(), 26, "{}", r.render());
+    std::fs::write(
+        env.dir.path().join("p.json"),
+        r#"{"error_type": "network", "error_message": "m", "wp_id": "WP02"}"#,
+    )
+    .unwrap();
+    let payload_arg = format!("@{}", env.dir.path().join("p.json").display());
+    let r = emit(&[
+        "--type",
+        "ErrorLogged",
+        "--aggregate-id",
+        "048-x",
+        "--payload",
+        &payload_arg,
+        "--causation-id",
+        &first_id,
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (v["lamport_clock"].as_i64(), v["aggregate_type"].as_str()),
+        (Some(2), Some("WorkPackage"))
+    );
+    assert_eq!(v["project_slug"], "spec-kitty");
+    assert_eq!(v["causation_id"], first_id.as_str());
+    // Bad input: one line, exit 2 for a bad flag value, exit 1 for a rule, nothing queued.
+    let r = emit(&[
+        "--type",
+        "WPDeleted",
+        "--aggregate-id",
+        "WP01",
+        "--payload",
+        "{}",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.render());
+    assert!(
+        r.stderr.contains("unknown event type \"WPDeleted\""),
+        "{}",
+        r.render()
+    );
+    let r = emit(&[
+        "--type",
+        "WPCreated",
+        "--aggregate-id",
+        "WP01",
+        "--payload",
+        "{not json",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.render());
+    assert!(
+        r.stderr.contains("--payload is not valid JSON"),
+        "{}",
+        r.render()
+    );
+    let r = emit(&[
+        "--type",
+        "WPCreated",
+        "--aggregate-id",
+        "WP01",
+        "--payload",
+        r#"{"wp_id": "WP01", "title": "", "feature_slug": "048-x"}"#,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    assert!(
+        r.stderr.contains("nothing was queued") && r.stderr.contains("title"),
+        "{}",
+        r.render()
+    );
+    assert_eq!(
+        r.stderr.matches("payload.title").count(),
+        1,
+        "said once: {}",
+        r.render()
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.render());
+    // Upload: gated, then everything sent.
+    let mut c = env.cmd(&["sync", "now", "--server-url", &saas.url()]);
+    c.env_remove("SPEC_KITTY_ENABLE_SAAS_SYNC");
+    assert_eq!(run(c).code, 1);
+    let r = env.run(&["sync", "status", "--json"]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&r.stdout).unwrap()["pending"],
+        2,
+        "{}",
+        r.render()
+    );
+    let r = env.run(&["sync", "now", "--server-url", &saas.url(), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (v["sent"].as_u64(), v["left"].as_u64(), v["ok"].as_bool()),
+        (Some(2), Some(0), Some(true))
+    );
+    let body = saas.received()[0].json().unwrap();
+    assert_eq!(body["events"][0]["event_id"], first_id.as_str());
+}
+
+#[test]
+fn sync_now_reports_rejections_and_server_failures_with_their_exit_codes() {
+    let env = Env::new();
+    let saas = server();
+    for n in 0..3 {
+        let r = env.run(&[
+            "events",
+            "emit",
+            "--type",
+            "HistoryAdded",
+            "--aggregate-id",
+            "WP01",
+            "--payload",
+            &format!(r#"{{"wp_id": "WP01", "entry_type": "note", "entry_content": "n{n}"}}"#),
+            "--json",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.render());
+        if n == 1 {
+            let v: Value = serde_json::from_str(&r.stdout).unwrap();
+            saas.reject_event_ids([v["event_id"].as_str().unwrap().to_owned()]);
+        }
+    }
+    let r = env.run(&["sync", "now", "--server-url", &saas.url()]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    assert!(r.stdout.contains("rejected   1"), "{}", r.render());
+    assert!(r.stderr.contains("sync failed list"), "{}", r.render());
+    let r = env.run(&["sync", "status"]);
+    assert!(
+        r.stdout.contains("failed          1") && r.stdout.contains("rejected by the test server"),
+        "{}",
+        r.render()
+    );
+    let r = env.run(&["sync", "failed", "requeue", "--all"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    saas.push_faults((0..3).map(|_| Fault::Status(503, Some("0".into()))));
+    let r = env.run(&["sync", "now", "--server-url", &saas.url()]);
+    assert_eq!(r.code, 3, "the server failed: retry later: {}", r.render());
+    assert!(r.stdout.contains("left       1"), "{}", r.render());
+    let r = env.run(&["sync", "failed", "drop", "01KQ0000000000000000000000"]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    let r = env.run(&["sync", "now"]);
+    assert_eq!(r.code, 2, "no server: {}", r.render());
+}

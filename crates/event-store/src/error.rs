@@ -46,10 +46,17 @@ pub enum Error {
     },
     /// The event breaks the envelope or payload rules; nothing was queued.
     #[error("invalid event, nothing was queued: {0}")]
-    Invalid(#[from] ValidationErrors),
+    Invalid(ValidationErrors),
     /// A home or project file of tracker-store failed.
     #[error(transparent)]
     Store(#[from] tracker_store::StoreError),
+}
+
+impl From<ValidationErrors> for Error {
+    fn from(e: ValidationErrors) -> Self {
+        // Not a `source`: the message already says it, and a chain would say it twice.
+        Error::Invalid(e)
+    }
 }
 
 pub(crate) fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {

@@ -78,10 +78,10 @@ pub struct PullSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum PullError {
     /// The service or the network failed; every page committed before stays in the cache.
-    #[error("{source}{}", kept(.done))]
+    #[error("{error}{}", kept(.done))]
     Connector {
-        /// What failed.
-        source: ConnectorError,
+        /// What failed (not a `source`: the message already says it).
+        error: ConnectorError,
         /// What was committed before the failure.
         done: Box<PullSummary>,
     },
@@ -105,7 +105,7 @@ impl PullError {
     /// Whether the service or the network failed (a later run may succeed).
     #[must_use]
     pub fn is_transient(&self) -> bool {
-        matches!(self, PullError::Connector { source, .. } if source.is_transient())
+        matches!(self, PullError::Connector { error, .. } if error.is_transient())
     }
 }
 
@@ -173,8 +173,8 @@ pub fn pull(
         checkpoint: stored.clone().unwrap_or_default(),
         ..PullSummary::default()
     };
-    let fail = |source: ConnectorError, done: &PullSummary| PullError::Connector {
-        source,
+    let fail = |error: ConnectorError, done: &PullSummary| PullError::Connector {
+        error,
         done: Box::new(done.clone()),
     };
     connector.begin().map_err(|e| fail(e, &summary))?;

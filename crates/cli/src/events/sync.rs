@@ -1,0 +1,224 @@
+//! `sync now`, `sync status`, `sync failed ...`.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Result, anyhow};
+use event_client::{Auth, SyncReport, UploadOptions, sync_now};
+use event_store::{EventQueue, QueueFiles};
+use http_transport::{Secret, redact_url};
+use serde_json::{Value, json};
+use tracker_store::CredentialStore;
+
+use super::EventContext;
+use crate::args::{FailedCmd, FailedSelect, SyncNowArgs};
+use crate::error::usage;
+use crate::output::{json as to_json, out, table};
+
+fn auth(ctx: &EventContext, explicit: Option<&str>) -> Result<Auth> {
+    if let Some(t) = explicit.map(routing_core::trim).filter(|t| !t.is_empty()) {
+        return Ok(Auth::Explicit(Secret::new(t)));
+    }
+    let store = CredentialStore::new(&ctx.home);
+    let login = store.saas_login()?;
+    Ok(if login.access.is_some() || login.refresh.is_some() {
+        Auth::Stored(store)
+    } else {
+        Auth::None
+    })
+}
+
+fn server(ctx: &EventContext, explicit: Option<&str>) -> Result<Option<String>> {
+    if let Some(s) = explicit {
+        return Ok(Some(s.to_owned()));
+    }
+    Ok(CredentialStore::new(&ctx.home)
+        .saas_login()?
+        .server_url
+        .filter(|s| !routing_core::is_blank(s)))
+}
+
+fn report_json(r: &SyncReport) -> Value {
+    json!({
+        "sent": r.sent, "duplicate": r.duplicate, "rejected": r.rejected, "left": r.left,
+        "requests": r.requests,
+        "queues": r.queues.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+    })
+}
+
+fn report_text(r: &SyncReport) -> String {
+    table(&[
+        ("sent", r.sent.to_string()),
+        ("duplicate", r.duplicate.to_string()),
+        ("rejected", r.rejected.to_string()),
+        ("left", r.left.to_string()),
+    ])
+}
+
+pub(crate) fn now(ctx: &EventContext, args: &SyncNowArgs) -> Result<()> {
+    let Some(server_url) = server(ctx, args.server_url.as_deref())? else {
+        return Err(usage(
+            "no server: pass --server-url, set SAAS_API_URL, or log in with the Python CLI",
+        ));
+    };
+    let files = QueueFiles::resolve(&ctx.home)?;
+    let mut opts = UploadOptions::new(server_url, auth(ctx, args.auth_token.as_deref())?);
+    opts.timeout = Duration::from_secs(args.timeout_seconds);
+    opts.batch_bytes = usize::try_from(args.batch_bytes).unwrap_or(usize::MAX);
+    opts.allow_insecure_http = args.allow_insecure_http;
+    opts.sleep = Arc::new(std::thread::sleep);
+    let terminal = std::io::stderr().is_terminal();
+    let result = sync_now(&files.to_drain(), &opts, |p| {
+        if terminal {
+            eprint!("\ruploading: {}/{} events", p.done, p.total);
+        }
+    });
+    if terminal {
+        eprint!("\r\x1b[K");
+    }
+    let (report, error) = match result {
+        Ok(r) => (r, None),
+        Err(stopped) => (stopped.report, Some(stopped.error)),
+    };
+    if args.json {
+        let mut v = report_json(&report);
+        v["ok"] = json!(error.is_none() && report.rejected == 0 && report.left == 0);
+        out(&to_json(&v))?;
+    } else {
+        out(
+            &(format!("Uploaded events to {}\n", redact_url(&opts.server_url))
+                + &report_text(&report)),
+        )?;
+    }
+    if let Some(e) = error {
+        return Err(anyhow::Error::new(e));
+    }
+    if report.rejected > 0 {
+        return Err(anyhow!(
+            "{} event(s) were rejected and moved aside; see `spec-kitty sync failed list`",
+            report.rejected
+        ));
+    }
+    Ok(())
+}
+
+fn age(ts: Option<i64>) -> Value {
+    ts.map_or(Value::Null, |t| {
+        json!(jiff::Timestamp::now().as_second().saturating_sub(t))
+    })
+}
+
+pub(crate) fn status(ctx: &EventContext, as_json: bool) -> Result<()> {
+    let files = QueueFiles::resolve(&ctx.home)?;
+    let mut queues = Vec::new();
+    let mut failed = Vec::new();
+    for path in files.to_drain() {
+        let q = EventQueue::open(&path, u64::MAX)?;
+        queues.push(
+            json!({"path": path.display().to_string(), "pending": q.pending()?,
+                           "oldest_pending_age_seconds": age(q.oldest()?)}),
+        );
+        for f in q.failed()? {
+            failed.push(json!({"event_id": f.event_id, "event_type": f.event_type,
+                               "failed_at": f.failed_at, "category": f.category, "reason": f.reason}));
+        }
+    }
+    let server = server(ctx, std::env::var("SAAS_API_URL").ok().as_deref())?;
+    let token = auth(ctx, std::env::var("SAAS_AUTH_TOKEN").ok().as_deref())?.describe();
+    let pending: u64 = queues.iter().filter_map(|q| q["pending"].as_u64()).sum();
+    if as_json {
+        return Ok(out(&to_json(&json!({
+            "active_queue": files.active().display().to_string(),
+            "queues": queues, "pending": pending, "failed": failed,
+            "server": server.as_deref().map(redact_url), "token": token,
+        })))?);
+    }
+    let oldest = queues
+        .iter()
+        .filter_map(|q| q["oldest_pending_age_seconds"].as_i64())
+        .max()
+        .map_or_else(|| "-".to_owned(), |s| format!("{s} s ago"));
+    let mut text = "Event queue\n".to_owned()
+        + &table(&[
+            ("queue", files.active().display().to_string()),
+            ("pending", pending.to_string()),
+            ("oldest pending", oldest),
+            ("failed", failed.len().to_string()),
+            (
+                "server",
+                server.as_deref().map_or_else(
+                    || "none (pass --server-url or set SAAS_API_URL)".into(),
+                    redact_url,
+                ),
+            ),
+            ("token", token),
+        ]);
+    for f in &failed {
+        text += &format!(
+            "  failed {} {}: {} ({})\n",
+            f["event_id"].as_str().unwrap_or(""),
+            f["event_type"].as_str().unwrap_or(""),
+            f["reason"].as_str().unwrap_or(""),
+            f["category"].as_str().unwrap_or("")
+        );
+    }
+    Ok(out(&text)?)
+}
+
+pub(crate) fn failed(ctx: &EventContext, cmd: &FailedCmd) -> Result<()> {
+    let files = QueueFiles::resolve(&ctx.home)?;
+    match cmd {
+        FailedCmd::List { json: as_json } => {
+            let mut all = Vec::new();
+            for path in files.to_drain() {
+                for f in EventQueue::open(&path, u64::MAX)?.failed()? {
+                    all.push(json!({"event_id": f.event_id, "event_type": f.event_type,
+                        "queued_at": f.queued_at, "failed_at": f.failed_at,
+                        "category": f.category, "reason": f.reason}));
+                }
+            }
+            if *as_json {
+                return Ok(out(&to_json(&json!({"failed": all})))?);
+            }
+            if all.is_empty() {
+                return Ok(out("No failed events.\n")?);
+            }
+            let text: String = all
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}  {}  {}  {}\n",
+                        f["event_id"].as_str().unwrap_or(""),
+                        f["event_type"].as_str().unwrap_or(""),
+                        f["category"].as_str().unwrap_or(""),
+                        f["reason"].as_str().unwrap_or("")
+                    )
+                })
+                .collect();
+            Ok(out(&text)?)
+        }
+        FailedCmd::Requeue(sel) => move_failed(&files, sel, true),
+        FailedCmd::Drop(sel) => move_failed(&files, sel, false),
+    }
+}
+
+fn move_failed(files: &QueueFiles, sel: &FailedSelect, back: bool) -> Result<()> {
+    let ids = (!sel.all).then_some(sel.ids.as_slice());
+    let mut n = 0;
+    for path in files.to_drain() {
+        let mut q = EventQueue::open(&path, u64::MAX)?;
+        n += if back {
+            q.requeue(ids)?
+        } else {
+            q.drop_failed(ids)?
+        };
+    }
+    let verb = if back { "Requeued" } else { "Dropped" };
+    if n == 0 && !sel.all {
+        return Err(anyhow!(
+            "no failed event has those ids; see `spec-kitty sync failed list`"
+        ));
+    }
+    Ok(out(&format!("{verb} {n} failed event(s)\n"))?)
+}
