@@ -79,6 +79,72 @@ fn run_cli_expecting_failure(bin: &Path, home: &Path, project: &Path, args: &[&s
     Ok(())
 }
 
+/// Emits a few Git events into the offline queue and uploads them to the receiver.
+fn events(bin: &Path, url: &str, server: &ContractServer) -> Result<()> {
+    println!("== 4. Git events: emit into the offline queue, then upload in a batch");
+    let tmp = tempfile::tempdir()?;
+    let (home, project) = (tmp.path().join("home"), tmp.path().join("project"));
+    std::fs::create_dir_all(project.join(".kittify"))?;
+    std::fs::create_dir_all(&home)?;
+    std::fs::write(
+        project.join(".kittify/config.yaml"),
+        "project:\n  uuid: 550e8400-e29b-41d4-a716-446655440000\n  slug: demo\n  repo_slug: acme/demo\n",
+    )?;
+    for (kind, id, payload) in [
+        (
+            "FeatureCreated",
+            "048-tracker-routing",
+            r#"{"feature_slug": "048-tracker-routing", "feature_number": "048", "target_branch": "main", "wp_count": 2}"#,
+        ),
+        (
+            "WPStatusChanged",
+            "WP01",
+            r#"{"wp_id": "WP01", "from_lane": "planned", "to_lane": "in_progress", "actor": "demo"}"#,
+        ),
+        (
+            "WPStatusChanged",
+            "WP01",
+            r#"{"wp_id": "WP01", "from_lane": "in_progress", "to_lane": "for_review", "actor": "demo"}"#,
+        ),
+    ] {
+        run_cli(
+            bin,
+            &home,
+            &project,
+            &[
+                "events",
+                "emit",
+                "--type",
+                kind,
+                "--aggregate-id",
+                id,
+                "--payload",
+                payload,
+            ],
+        )?;
+    }
+    run_cli(bin, &home, &project, &["sync", "status"])?;
+    let before = server.received().len();
+    run_cli(bin, &home, &project, &["sync", "now", "--server-url", url])?;
+    let batch = server
+        .received()
+        .get(before)
+        .and_then(contract_server::Received::json)
+        .context("the server received no batch")?;
+    let clocks: Vec<String> = batch["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["lamport_clock"].to_string())
+        .collect();
+    println!(
+        "  the server received one gzip batch of {} events, Lamport clocks {}\n",
+        clocks.len(),
+        clocks.join(", ")
+    );
+    Ok(())
+}
+
 /// Runs the CLI, prints the command (secrets hidden) and its output; whether it succeeded.
 fn run_shown(bin: &Path, home: &Path, project: &Path, args: &[&str]) -> Result<bool> {
     let shown: Vec<String> = args
@@ -294,9 +360,10 @@ pub(crate) fn run() -> Result<()> {
             got.resolution.as_deref().unwrap_or("-")
         );
     }
+    events(&bin, &url, &server)?;
     server.shutdown();
     println!(
-        "done: two pulls and three publishes, all local; the temporary projects and homes are removed."
+        "done: two pulls, three publishes and an event upload, all local; the temporary projects and homes are removed."
     );
     Ok(())
 }
