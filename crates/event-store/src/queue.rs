@@ -233,6 +233,20 @@ impl EventQueue {
         }
     }
 
+    /// For an uploader: deleting a delivered row need not wait for the disk (`synchronous =
+    /// NORMAL` in WAL mode). A crash can at worst bring back rows already delivered, which
+    /// the server then answers `duplicate`; it can never lose one. Emitters keep the full
+    /// sync, so an event they queued survives a power loss.
+    ///
+    /// # Errors
+    ///
+    /// A database error.
+    pub fn relax_durability_for_deletes(&self) -> Result<(), Error> {
+        self.conn
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            .map_err(|e| self.err(&e))
+    }
+
     /// The queue file.
     #[must_use]
     pub fn path(&self) -> &Path {
