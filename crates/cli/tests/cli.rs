@@ -364,7 +364,7 @@ fn jira_without_project_key_warns_and_publishes_null_routing() {
     let s = server();
     env.bind_jira(&[]);
     let r = env.run(&["tracker", "status"]);
-    assert!(r.stdout.contains("routing        unavailable: credential project_key missing; add --credential project_key=..."), "{}", r.render());
+    assert!(r.stdout.contains("routing            unavailable: credential project_key missing; add --credential project_key=..."), "{}", r.render());
     let r = env.run(&["tracker", "sync", "publish", "--server-url", &s.url()]);
     snapshot("publish_jira_null_routing", &env, &r);
     let body = s.received()[0].json().unwrap();
@@ -479,13 +479,13 @@ fn error_paths() {
         ]),
     );
     snapshot(
-        "err_unsupported_provider",
+        "err_invalid_provider",
         &env,
         &env.run(&[
             "tracker",
             "bind",
             "--provider",
-            "trello",
+            "My Tracker",
             "--workspace",
             "w",
         ]),
@@ -987,4 +987,126 @@ fn sync_now_reports_rejections_and_server_failures_with_their_exit_codes() {
     assert_eq!(r.code, 1, "{}", r.render());
     let r = env.run(&["sync", "now"]);
     assert_eq!(r.code, 2, "no server: {}", r.render());
+}
+
+#[test]
+fn unknown_providers_bind_with_a_warning_and_publish_null_routing() {
+    let env = Env::new();
+    let saas = server();
+    let r = env.run(&[
+        "tracker",
+        "bind",
+        "--provider",
+        "FooBar",
+        "--workspace",
+        "acme",
+        "--credential",
+        "team_id=T1",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert!(r.stderr.contains("foobar is not a provider this version knows (jira, linear, azure_devops, github, gitlab, beads, fp)"), "{}", r.render());
+    assert!(
+        r.stderr.contains("null routing") && !r.stderr.contains("did you mean"),
+        "{}",
+        r.render()
+    );
+    let r = env.run(&["tracker", "status"]);
+    assert!(
+        r.stdout.contains("foobar (unknown to this version)"),
+        "{}",
+        r.render()
+    );
+    let r = env.run(&["tracker", "sync", "publish", "--server-url", &saas.url()]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let body = saas.received()[0].json().unwrap();
+    assert_eq!(
+        (body["provider"].as_str(), &body["external_resource_type"]),
+        (Some("foobar"), &Value::Null)
+    );
+    let r = env.run(&[
+        "tracker",
+        "bind",
+        "--provider",
+        "jria",
+        "--workspace",
+        "acme",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert!(r.stderr.contains("did you mean jira?"), "{}", r.render());
+}
+
+#[test]
+fn credentials_are_found_however_the_provider_table_is_spelled() {
+    let cases = [
+        // (config provider, credentials table, routes)
+        ("Jira", "Jira"),
+        ("'  JIRA  '", "JIRA"),
+        ("Jira", "jira"), // the Python CLI's own bug case
+    ];
+    for (configured, table) in cases {
+        let env = Env::new();
+        let saas = server();
+        fs::write(
+            env.project().join(".kittify/config.yaml"),
+            format!("project:\n  slug: spec-kitty\ntracker:\n  provider: {configured}\n  workspace: acme.atlassian.net\n"),
+        )
+        .unwrap();
+        fs::create_dir_all(env.home().join(".spec-kitty")).unwrap();
+        fs::write(
+            env.home().join(".spec-kitty/credentials"),
+            format!("[tracker.providers.{table}]\nproject_key = \"ACME\"\n"),
+        )
+        .unwrap();
+        let r = env.run(&["tracker", "status"]);
+        assert!(
+            r.stdout.contains(&format!("[tracker.providers.{table}]")),
+            "{configured}: {}",
+            r.render()
+        );
+        assert!(
+            r.stdout.contains("ready: jira_project ACME"),
+            "{configured}: {}",
+            r.render()
+        );
+        let r = env.run(&["tracker", "sync", "publish", "--server-url", &saas.url()]);
+        assert_eq!(r.code, 0, "{}", r.render());
+        let body = saas.received()[0].json().unwrap();
+        assert_eq!(
+            body["external_resource_id"], "ACME",
+            "{configured} / {table}"
+        );
+        let r = env.run(&["tracker", "unbind"]);
+        assert!(r.stdout.contains("credentials removed"), "{}", r.render());
+        assert!(
+            !fs::read_to_string(env.home().join(".spec-kitty/credentials"))
+                .unwrap()
+                .contains("ACME"),
+            "the table used is removed"
+        );
+    }
+    // Two tables that both match and differ: the normalized one wins, with a warning.
+    let env = Env::new();
+    fs::write(
+        env.project().join(".kittify/config.yaml"),
+        "tracker:\n  provider: Jira\n  workspace: acme.atlassian.net\n",
+    )
+    .unwrap();
+    fs::create_dir_all(env.home().join(".spec-kitty")).unwrap();
+    fs::write(
+        env.home().join(".spec-kitty/credentials"),
+        "[tracker.providers.Jira]\nproject_key = \"OLD\"\n[tracker.providers.jira]\nproject_key = \"ACME\"\n",
+    )
+    .unwrap();
+    let r = env.run(&["tracker", "status"]);
+    assert!(
+        r.stdout.contains("ready: jira_project ACME"),
+        "{}",
+        r.render()
+    );
+    assert!(
+        r.stderr
+            .contains("[tracker.providers.jira] is used, [tracker.providers.Jira] differ"),
+        "{}",
+        r.render()
+    );
 }

@@ -93,7 +93,10 @@ mod wire;
 
 pub use credentials::{CredentialLookup, CredentialRef, CredentialValue, IntoCredentialRef};
 pub use derive::{ROUTING_TABLE, Routing, RoutingRule, derive_routing, routing_rule, wire_fields};
-pub use provider::{Provider, SUPPORTED_PROVIDERS, UnsupportedProvider, normalize_provider};
+pub use provider::{
+    Provider, SUPPORTED_PROVIDERS, UnsupportedProvider, is_valid_provider_name, normalize_provider,
+    suggest_provider,
+};
 pub use saas::{Resolution, RoutingError, RoutingKey, RoutingTable, SnapshotRouting};
 pub use schema::{
     CREDENTIAL_SCHEMAS, CredentialSchema, SCOPE_SERVER_KEYS, SCOPE_TEAM_KEYS, SCOPE_USER_KEYS,

@@ -125,3 +125,75 @@ pub fn normalize_provider(raw: &str) -> String {
         _ => key,
     }
 }
+
+/// Whether a normalized provider name fits the snapshot contract's pattern
+/// `^[a-z0-9_-]+$` (a provider this version does not know may still be bound).
+#[must_use]
+pub fn is_valid_provider_name(normalized: &str) -> bool {
+    !normalized.is_empty()
+        && normalized
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// The supported provider a name probably meant (edit distance at most 2, and less than
+/// half the name), for "did you mean" hints: `jria` -> `jira`, `linaer` -> `linear`.
+#[must_use]
+pub fn suggest_provider(name: &str) -> Option<&'static str> {
+    let name = normalize_provider(name);
+    if Provider::parse(&name).is_some() {
+        return None;
+    }
+    SUPPORTED_PROVIDERS
+        .iter()
+        .map(|p| (edit_distance(&name, p), *p))
+        .filter(|(d, p)| *d <= 2 && *d * 2 < p.len().max(name.chars().count()))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, p)| p)
+}
+
+/// Damerau-Levenshtein (optimal string alignment) distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::*;
+
+    #[test]
+    fn near_typos_get_a_suggestion_and_other_names_do_not() {
+        assert_eq!(suggest_provider("jria"), Some("jira"));
+        assert_eq!(suggest_provider("Linaer"), Some("linear"));
+        assert_eq!(suggest_provider("gitlba"), Some("gitlab"));
+        assert_eq!(suggest_provider("githb"), Some("github"));
+        assert_eq!(suggest_provider("trello"), None);
+        assert_eq!(suggest_provider("fooBar"), None);
+        assert_eq!(suggest_provider("jira"), None);
+        assert_eq!(suggest_provider("fq"), None, "too short to guess");
+        assert!(is_valid_provider_name("shortcut"));
+        assert!(is_valid_provider_name("my-tracker_2"));
+        assert!(!is_valid_provider_name("my tracker"));
+        assert!(!is_valid_provider_name(""));
+    }
+}

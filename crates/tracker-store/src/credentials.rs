@@ -23,6 +23,17 @@ use crate::paths::{SpecKittyHome, create_private_dir};
 /// [`CredentialValue::Other`].
 pub type Credentials = BTreeMap<String, CredentialValue>;
 
+/// The credentials a binding found ([`CredentialStore::find_provider`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FoundCredentials {
+    /// The `[tracker.providers.<table>]` used, when one matched.
+    pub table: Option<String>,
+    /// Its credentials (empty when none matched).
+    pub credentials: Credentials,
+    /// Other matching tables whose contents differ from the one used.
+    pub conflicts: Vec<String>,
+}
+
 /// The Python CLI's SaaS login stored in the credentials file. `Debug` hides the tokens.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct SaasLogin {
@@ -156,6 +167,52 @@ impl CredentialStore {
             out.insert(k.to_owned(), v);
         }
         Ok(out)
+    }
+
+    /// The credentials of a binding whose config names the provider `configured` (as
+    /// written): the table under the normalized name first, then under the name as written
+    /// (trimmed), then the first table whose normalized name matches. Reports which table
+    /// was used and the other matching tables whose contents differ.
+    ///
+    /// # Errors
+    ///
+    /// A read error, or malformed TOML.
+    pub fn find_provider(&self, configured: &str) -> Result<FoundCredentials> {
+        let doc = self.read_doc()?;
+        let normalized = routing_core::normalize_provider(configured);
+        let Some(providers) = self.providers_table(&doc)? else {
+            return Ok(FoundCredentials::default());
+        };
+        let names: Vec<String> = providers.iter().map(|(k, _)| k.to_owned()).collect();
+        let written = routing_core::trim(configured);
+        let table = [normalized.as_str(), written]
+            .into_iter()
+            .find(|n| names.iter().any(|k| k == n))
+            .map(str::to_owned)
+            .or_else(|| {
+                names
+                    .iter()
+                    .find(|k| routing_core::normalize_provider(k) == normalized)
+                    .cloned()
+            });
+        let Some(table) = table else {
+            return Ok(FoundCredentials::default());
+        };
+        let credentials = self.get_provider(&table)?;
+        let mut conflicts = Vec::new();
+        for other in names
+            .iter()
+            .filter(|k| **k != table && routing_core::normalize_provider(k) == normalized)
+        {
+            if self.get_provider(other)? != credentials {
+                conflicts.push(other.clone());
+            }
+        }
+        Ok(FoundCredentials {
+            table: Some(table),
+            credentials,
+            conflicts,
+        })
     }
 
     /// Replaces the credentials of `provider`, keeping only non-blank keys and values

@@ -39,7 +39,7 @@ pub use canonical::{IssueStatus, IssueType};
 pub use config::{
     DEFAULT_DOCTRINE_MODE, DOCTRINE_MODES, ProjectConfig, ProjectIdentity, TrackerConfig, set_owner,
 };
-pub use credentials::{CredentialStore, Credentials, SaasLogin};
+pub use credentials::{CredentialStore, Credentials, FoundCredentials, SaasLogin};
 
 /// Replaces a file atomically (temp file in the same directory, fsync, rename, directory
 /// fsync) with the given Unix permission bits from the instant it exists.

@@ -30,6 +30,8 @@ pub(crate) struct Binding {
     pub(crate) provider: String,
     pub(crate) workspace: String,
     pub(crate) credentials: Credentials,
+    /// The `[tracker.providers.<table>]` the credentials came from.
+    pub(crate) credentials_table: Option<String>,
 }
 
 impl Context {
@@ -47,14 +49,32 @@ impl Context {
         let Some((provider, workspace)) = config.binding() else {
             return Ok(None);
         };
+        let found = self.credentials().find_provider(provider)?;
         let (provider, workspace) = (normalize_provider(provider), workspace.to_owned());
-        let credentials = self.credentials().get_provider(&provider)?;
+        if let Some(used) = &found.table
+            && !found.conflicts.is_empty()
+        {
+            crate::output::diag(
+                "warning",
+                &format!(
+                    "credentials for {provider} are in more than one table: [tracker.providers.{used}] is used, {} differ; remove the ones you do not mean in {}",
+                    found
+                        .conflicts
+                        .iter()
+                        .map(|t| format!("[tracker.providers.{t}]"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    self.credentials().path().display()
+                ),
+            );
+        }
         Ok(Some(Binding {
             root,
             config,
             provider,
             workspace,
-            credentials,
+            credentials: found.credentials,
+            credentials_table: found.table,
         }))
     }
 

@@ -74,6 +74,8 @@ pub(crate) fn status(ctx: &Context, as_json: bool) -> Result<()> {
             "doctrine_mode": b.config.doctrine_mode,
             "field_owners": owners,
             "credentials_present": !b.credentials.is_empty(),
+            "credentials_table": b.credentials_table.as_ref().map(|t| format!("tracker.providers.{t}")),
+            "provider_known": routing_core::Provider::parse(&b.provider).is_some(),
             "credential_keys": b.credentials.keys().collect::<Vec<_>>(),
             "db_path": path,
             "issue_count": issues,
@@ -83,11 +85,24 @@ pub(crate) fn status(ctx: &Context, as_json: bool) -> Result<()> {
     }
     let text = "Tracker binding\n".to_owned()
         + &table(&[
-            ("provider", b.provider.clone()),
+            (
+                "provider",
+                if routing_core::Provider::parse(&b.provider).is_some() {
+                    b.provider.clone()
+                } else {
+                    format!("{} (unknown to this version)", b.provider)
+                },
+            ),
             ("workspace", b.workspace.clone()),
             ("doctrine mode", b.config.doctrine_mode.clone()),
             ("field owners", owners_text(&b.config.field_owners)),
             ("credentials", key_list(&b.credentials)),
+            (
+                "credentials table",
+                b.credentials_table
+                    .as_ref()
+                    .map_or_else(|| "none".to_owned(), |t| format!("[tracker.providers.{t}]")),
+            ),
             ("routing", routing_text),
             ("cache", path.display().to_string()),
             ("issues", issues.to_string()),
