@@ -3,12 +3,14 @@
 //! - `demo`: the README's "run the main job" command.
 //! - `check-contracts [--root DIR]`: fixtures, schemas, docs and Rust types agree.
 //! - `freeze-fixtures`: rewrite `fixtures/MANIFEST.blake3` after a deliberate fixture change.
+//! - `bench-publish`: a whole publish of N issues, ours beside the Python CLI's.
 //!
 //! This crate is the workspace's tooling edge: it may print, read files and spawn processes.
 //! It is never a dependency of a library crate.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_publish;
 mod contracts;
 mod demo;
 mod manifest;
@@ -22,8 +24,12 @@ tasks:
   demo              bind, seed, publish and resolve three bindings against a local receiver
   check-contracts   check fixtures, JSON Schemas, contract docs and Rust types agree
   freeze-fixtures   rewrite fixtures/MANIFEST.blake3 after a deliberate fixture change
+  bench-publish [N] [--python PATH]
+                    time a whole publish of N cached issues (default 100000), ours and
+                    the Python CLI's on the same files, and print the ratio
 
-both take [--root DIR] to work on another checkout (default: this repository)";
+check-contracts and freeze-fixtures take [--root DIR] to work on another checkout (default:
+this repository)";
 
 /// The repository root: the parent of this crate's directory.
 pub(crate) fn repo_root() -> PathBuf {
@@ -35,6 +41,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo::run(),
+        Some("bench-publish") => bench_publish::run(&args[1..]),
         Some(task @ ("check-contracts" | "freeze-fixtures")) => {
             let root = match &args[1..] {
                 [] => repo_root(),

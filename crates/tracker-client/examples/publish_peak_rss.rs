@@ -83,6 +83,33 @@ fn main() {
     .into();
     let src = SnapshotSource::new(&config, ProjectIdentity::default(), &creds).unwrap();
     let url = sink();
+    if std::env::var_os("PHASES").is_some() {
+        let t = Instant::now();
+        let p = tracker_client::prepare(&cache, &src).unwrap();
+        println!(
+            "one single-threaded pass (read + project + hash): {:.2}s for {} bytes",
+            t.elapsed().as_secs_f64(),
+            p.content_length
+        );
+        let t = Instant::now();
+        let mut n = 0usize;
+        let mut after: Option<String> = None;
+        loop {
+            let rows = cache
+                .issues_page_text("jira", after.as_deref(), 256)
+                .unwrap();
+            n += rows.iter().map(|(_, p)| p.len()).sum::<usize>();
+            let full = rows.len() == 256;
+            after = rows.last().map(|(i, _)| i.clone());
+            if !full {
+                break;
+            }
+        }
+        println!(
+            "reading the rows only: {:.2}s ({n} bytes of payload)",
+            t.elapsed().as_secs_f64()
+        );
+    }
     let started = Instant::now();
     let out = publish(&cache, &src, &PublishOptions::new(url)).unwrap();
     let secs = started.elapsed().as_secs_f64();

@@ -24,7 +24,7 @@ mod publish;
 mod snapshot;
 mod token;
 
-pub use project::{RowError, project_issue};
+pub use project::{RowError, project_issue, project_issue_text};
 pub use publish::{
     DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, DryRun, MAX_RESPONSE_BODY, PublishError, PublishOptions,
     PublishOutcome, ResponseBody, SNAPSHOT_PATH, TIMEOUT_RANGE, check_target, dry_run, endpoint,

@@ -69,6 +69,90 @@ pub enum RowError {
     /// `assignees` or `labels` cannot be iterated as Python would.
     #[error("{0} is not a list")]
     NotAList(&'static str),
+    /// The stored payload is not JSON.
+    #[error("the stored issue is not JSON ({0})")]
+    NotJson(String),
+}
+
+/// A field of a stored issue: absent, or present with any value (`null` included).
+#[derive(Default)]
+enum Field {
+    #[default]
+    Missing,
+    Present(Value),
+}
+
+impl<'de> serde::Deserialize<'de> for Field {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Value::deserialize(d).map(Field::Present)
+    }
+}
+
+/// The fields the projection reads; every other key (notably `raw`, the provider's whole
+/// issue) is skipped by the parser without being built.
+#[derive(serde::Deserialize)]
+struct StoredIssue {
+    #[serde(default, rename = "ref")]
+    reference: Field,
+    #[serde(default)]
+    title: Field,
+    #[serde(default)]
+    body: Field,
+    #[serde(default)]
+    status: Field,
+    #[serde(default)]
+    issue_type: Field,
+    #[serde(default)]
+    priority: Field,
+    #[serde(default)]
+    assignees: Field,
+    #[serde(default)]
+    labels: Field,
+    #[serde(default)]
+    updated_at: Field,
+}
+
+/// [`project_issue`] of a stored payload's text, reading only the fields it needs.
+///
+/// # Errors
+///
+/// As [`project_issue`], or [`RowError::NotJson`].
+pub fn project_issue_text(text: &str) -> Result<Value, RowError> {
+    // serde would read a JSON array into the struct by position: objects only here.
+    if !text.trim_start().starts_with('{') {
+        return match serde_json::from_str::<Value>(text) {
+            Ok(v) => project_issue(&v),
+            Err(e) => Err(RowError::NotJson(e.to_string())),
+        };
+    }
+    let stored: StoredIssue = match serde_json::from_str(text) {
+        Ok(s) => s,
+        Err(e) if e.is_data() => {
+            // Valid JSON that is not an object.
+            return match serde_json::from_str::<Value>(text) {
+                Ok(v) => project_issue(&v),
+                Err(e) => Err(RowError::NotJson(e.to_string())),
+            };
+        }
+        Err(e) => return Err(RowError::NotJson(e.to_string())),
+    };
+    let mut obj = Map::new();
+    for (k, f) in [
+        ("ref", stored.reference),
+        ("title", stored.title),
+        ("body", stored.body),
+        ("status", stored.status),
+        ("issue_type", stored.issue_type),
+        ("priority", stored.priority),
+        ("assignees", stored.assignees),
+        ("labels", stored.labels),
+        ("updated_at", stored.updated_at),
+    ] {
+        if let Field::Present(v) = f {
+            obj.insert(k.to_owned(), v);
+        }
+    }
+    project_issue(&Value::Object(obj))
 }
 
 /// The snapshot object of one cached issue, or why the Python CLI would refuse the row.
@@ -229,6 +313,28 @@ mod tests {
                 "updated_at"
             ]
         );
+    }
+
+    #[test]
+    fn the_text_projection_equals_the_tree_projection() {
+        let mut with_raw = base();
+        with_raw["raw"] = json!({"fields": {"summary": "huge", "nested": [1, {"a": null}]}});
+        with_raw["parent"] = Value::Null;
+        for v in [
+            base(),
+            with_raw,
+            json!({"ref": {"system": "jira", "workspace": "w", "id": "1"}}),
+            json!({"ref": {"system": "jira", "workspace": "w", "id": "1"}, "assignees": null}),
+            json!({"ref": {"system": "jira", "workspace": "w", "id": "1"}, "title": null, "priority": "3"}),
+            json!([1, 2]),
+            json!("text"),
+        ] {
+            assert_eq!(project_issue_text(&v.to_string()), project_issue(&v), "{v}");
+        }
+        assert!(matches!(
+            project_issue_text("{not json"),
+            Err(RowError::NotJson(_))
+        ));
     }
 
     #[test]

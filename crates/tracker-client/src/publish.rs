@@ -1,6 +1,6 @@
 //! `POST {server}/api/v1/connectors/trackers/snapshots/` over the shared transport.
 
-use std::io::Read;
+use std::io::{Read, Seek, Write};
 use std::time::Duration;
 
 use http_transport::{
@@ -10,7 +10,7 @@ use routing_core::Routing;
 use serde_json::Value;
 use tracker_store::IssueCache;
 
-use crate::snapshot::{BadRow, SnapshotBody, SnapshotSource, idempotency_key, prepare_with};
+use crate::snapshot::{BadRow, KeyedCounter, SnapshotBody, SnapshotSource, idempotency_key};
 
 pub use http_transport::{
     DEFAULT_TIMEOUT, MAX_RESPONSE_BODY, ResponseBody, TIMEOUT_RANGE, parse_retry_after,
@@ -316,9 +316,10 @@ pub fn dry_run(
 
 /// Publishes the snapshot of `source` from `cache`.
 ///
-/// The body is streamed twice inside one read transaction: first to count and hash it (and
-/// to find rows the Python CLI refuses: then nothing is sent), then once per attempt into the
-/// request with a `Content-Length`. Connect errors, timeouts, 408, 429, 502, 503 and 504 are
+/// Inside one read transaction, each row is read and projected once, into a counting hasher
+/// (for `Content-Length` and the `Idempotency-Key`, which precede the body) and a spool
+/// (memory up to 16 MiB, then a temp file); rows the Python CLI refuses stop it before
+/// anything is sent. Every attempt then sends the spooled bytes. Connect errors, timeouts, 408, 429, 502, 503 and 504 are
 /// retried with exponential backoff and jitter, honouring `Retry-After` up to `max_wait`.
 ///
 /// # Errors
@@ -337,26 +338,160 @@ pub fn publish(
     cache.read_consistent(|cache| publish_inner(cache, source, opts, &url))?
 }
 
+/// The body, written once (in memory up to [`SPOOL_IN_MEMORY`], then to a temp file),
+/// sent from there on every attempt.
+struct Spool(std::cell::RefCell<tempfile::SpooledTempFile>);
+
+/// Threads projecting rows (the row reader and the writer are two more, lighter ones).
+const PROJECTORS: usize = 2;
+
+/// Body bytes kept in memory before the spool moves to a temp file.
+const SPOOL_IN_MEMORY: usize = 16 * 1024 * 1024;
+
+/// What the single pass over the rows produced.
+struct Spooled {
+    counter: KeyedCounter,
+    spool: tempfile::SpooledTempFile,
+    issues: u64,
+    bad_rows: Vec<BadRow>,
+}
+
+impl Spooled {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.counter.write_all(bytes)?;
+        self.spool.write_all(bytes)
+    }
+}
+
+/// A reader over the spool from its start.
+struct SpoolReader<'a>(&'a std::cell::RefCell<tempfile::SpooledTempFile>);
+
+impl Read for SpoolReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().read(buf)
+    }
+}
+
 fn publish_inner(
     cache: &IssueCache,
     source: &SnapshotSource,
     opts: &PublishOptions,
     url: &str,
 ) -> Result<PublishOutcome, PublishError> {
-    let prepared = prepare_with(cache, source, |n| (opts.progress)(n))?;
-    if !prepared.bad_rows.is_empty() {
-        return Err(PublishError::InvalidRows {
-            rows: prepared.bad_rows,
+    // One pass over the rows, on both cores: this thread reads pages from SQLite, a second
+    // projects them, a third hashes and spools the bytes in order. Each row is projected
+    // once; the spool (memory up to 16 MiB, then a temp file) is what every attempt sends.
+    let io_err = |action: &'static str| {
+        let path = cache.path().to_path_buf();
+        move |e: std::io::Error| tracker_store::StoreError::Io {
+            action,
+            path: path.clone(),
+            source: e,
+        }
+    };
+    let header = source.header();
+    let checkpoint = cache.get_checkpoint(&source.checkpoint_key())?;
+    let trailer = crate::snapshot::trailer(&cache.list_mappings()?, checkpoint.as_ref());
+    let spooled = std::thread::scope(|scope| -> Result<Spooled, PublishError> {
+        // Pages are numbered; two projectors take them as they come, and the writer puts
+        // them back in order. Whether a page is the body's first is settled by the writer.
+        let (rows_tx, rows_rx) = std::sync::mpsc::sync_channel::<(usize, Vec<(String, String)>)>(4);
+        let rows_rx = std::sync::Arc::new(std::sync::Mutex::new(rows_rx));
+        let (pages_tx, pages_rx) = std::sync::mpsc::sync_channel(4);
+        let projectors: Vec<_> = (0..PROJECTORS)
+            .map(|_| {
+                let (rows_rx, pages_tx) = (std::sync::Arc::clone(&rows_rx), pages_tx.clone());
+                scope.spawn(move || {
+                    loop {
+                        let next = rows_rx.lock().map_or(None, |rx| rx.recv().ok());
+                        let Some((seq, rows)) = next else { break };
+                        // Projected as if not first: the writer drops the leading comma.
+                        let page = crate::snapshot::project_page(rows, false);
+                        if pages_tx.send((seq, page)).is_err() {
+                            break;
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(pages_tx);
+        let progress = &opts.progress;
+        let writer = scope.spawn(move || -> std::io::Result<Spooled> {
+            let mut out = Spooled {
+                counter: KeyedCounter::default(),
+                spool: tempfile::SpooledTempFile::new(SPOOL_IN_MEMORY),
+                issues: 0,
+                bad_rows: Vec::new(),
+            };
+            out.write(&header)?;
+            let mut waiting = std::collections::BTreeMap::new();
+            let mut next = 0usize;
+            for (seq, page) in pages_rx {
+                waiting.insert(seq, page);
+                while let Some(page) = waiting.remove(&next) {
+                    let page: crate::snapshot::ProjectedPage = page?;
+                    let bytes = if out.issues == 0 && page.issues > 0 {
+                        &page.bytes[1..]
+                    } else {
+                        &page.bytes[..]
+                    };
+                    out.write(bytes)?;
+                    out.issues += page.issues;
+                    out.bad_rows.extend(page.bad_rows);
+                    progress(out.issues);
+                    next += 1;
+                }
+            }
+            out.write(&trailer)?;
+            Ok(out)
         });
+        let mut after: Option<String> = None;
+        let mut seq = 0usize;
+        let read = loop {
+            let rows = match cache.issues_page_text(
+                &source.provider,
+                after.as_deref(),
+                crate::snapshot::PAGE,
+            ) {
+                Ok(r) => r,
+                Err(e) => break Err(e),
+            };
+            let full = rows.len() == crate::snapshot::PAGE;
+            after = rows.last().map(|(id, _)| id.clone());
+            if rows_tx.send((seq, rows)).is_err() || !full {
+                break Ok(());
+            }
+            seq += 1;
+        };
+        drop(rows_tx);
+        for p in projectors {
+            let _ = p.join();
+        }
+        let written = writer
+            .join()
+            .map_err(|_| io_err("projecting")(std::io::Error::other("a worker thread failed")))?;
+        read?;
+        Ok(written.map_err(io_err("spooling a snapshot of"))?)
+    })?;
+    let Spooled {
+        counter,
+        spool,
+        issues,
+        bad_rows,
+    } = spooled;
+    if !bad_rows.is_empty() {
+        return Err(PublishError::InvalidRows { rows: bad_rows });
     }
-    let plan = snapshot_request(
-        url,
-        opts.token.as_ref(),
-        prepared.content_length,
-        &prepared.idempotency_key,
-    );
+    let spool = Spool(std::cell::RefCell::new(spool));
+    let (content_length, idempotency_key) = counter.finish();
+    let plan = snapshot_request(url, opts.token.as_ref(), content_length, &idempotency_key);
     let exchange = opts.transport().execute(&plan, || {
-        SnapshotBody::new(cache, source).map_err(PublishError::from)
+        spool
+            .0
+            .borrow_mut()
+            .seek(std::io::SeekFrom::Start(0))
+            .map_err(io_err("rewinding the spooled snapshot of"))?;
+        Ok::<_, PublishError>(SpoolReader(&spool.0))
     })?;
     let Answer {
         status,
@@ -370,11 +505,11 @@ fn publish_inner(
         ok: (200..300).contains(&status),
         body,
         body_incomplete: incomplete,
-        idempotency_key: prepared.idempotency_key,
+        idempotency_key,
         attempts: exchange.attempts,
         routing: source.routing.clone(),
-        issues: prepared.issues,
-        content_length: prepared.content_length,
+        issues,
+        content_length,
         waits: exchange.waits,
     };
     if outcome.ok {

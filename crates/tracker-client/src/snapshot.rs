@@ -1,9 +1,9 @@
-//! The snapshot request body, streamed from the cache without building a JSON tree.
+//! The snapshot request body, built from the cache a page at a time without a JSON tree.
 //!
-//! The body is produced by a [`Read`] that pulls issue rows from the cache a page at a time,
-//! so a 100k-issue snapshot never sits in memory. Publishing reads it twice inside one read
-//! transaction: once into a counting hasher (for `Content-Length` and the `Idempotency-Key`,
-//! which must precede the body) and once into the socket.
+//! [`project_page`] is the one place a cached row becomes snapshot bytes (the projection
+//! reads only the fields it needs; `raw` is skipped unbuilt). [`SnapshotBody`] streams the
+//! body as a [`Read`] (dry run, tests, `prepare`); publish runs the same projection on
+//! two threads and spools the bytes once (see `publish.rs`).
 
 use std::io::{self, Read, Write};
 
@@ -12,7 +12,7 @@ use routing_core::{Routing, derive_routing, normalize_provider, wire_fields};
 use serde_json::{Value, json};
 use tracker_store::{Checkpoint, Credentials, IssueCache, Mapping, ProjectIdentity, TrackerConfig};
 
-use crate::project::project_issue;
+use crate::project::project_issue_text;
 use tracker_store::python_isoformat;
 
 /// The blake3 key-derivation context of the `Idempotency-Key`.
@@ -79,7 +79,7 @@ impl SnapshotSource {
         wire_fields(self.routing.as_ref())
     }
 
-    fn header(&self) -> Vec<u8> {
+    pub(crate) fn header(&self) -> Vec<u8> {
         let (ty, id) = self.wire_routing();
         let fields: [(&str, Value); 8] = [
             ("provider", json!(self.provider)),
@@ -111,7 +111,7 @@ impl SnapshotSource {
     }
 }
 
-fn trailer(mappings: &[Mapping], checkpoint: Option<&Checkpoint>) -> Vec<u8> {
+pub(crate) fn trailer(mappings: &[Mapping], checkpoint: Option<&Checkpoint>) -> Vec<u8> {
     let cursor = checkpoint.and_then(|c| c.cursor.clone());
     let updated_since = checkpoint
         .and_then(|c| c.updated_since.as_deref())
@@ -134,7 +134,7 @@ pub struct BadRow {
     pub reason: crate::project::RowError,
 }
 
-const PAGE: usize = 256;
+pub(crate) const PAGE: usize = 256;
 
 /// A streaming reader of one snapshot body.
 pub struct SnapshotBody<'c> {
@@ -207,29 +207,19 @@ impl<'c> SnapshotBody<'c> {
             Stage::Issues => {
                 let rows = self
                     .cache
-                    .issues_page(&self.system, self.after.as_deref(), PAGE)
+                    .issues_page_text(&self.system, self.after.as_deref(), PAGE)
                     .map_err(io::Error::other)?;
                 if rows.len() < PAGE {
                     self.stage = Stage::Trailer;
                 }
-                for row in rows {
-                    match project_issue(&row.payload) {
-                        Ok(issue) => {
-                            if !self.first {
-                                self.buf.push(b',');
-                            }
-                            self.first = false;
-                            serde_json::to_writer(&mut self.buf, &issue)
-                                .map_err(io::Error::other)?;
-                            self.issues += 1;
-                        }
-                        Err(reason) => self.bad_rows.push(BadRow {
-                            identity: row.identity.clone(),
-                            reason,
-                        }),
-                    }
-                    self.after = Some(row.identity);
+                if let Some((last, _)) = rows.last() {
+                    self.after = Some(last.clone());
                 }
+                let page = project_page(rows, self.first)?;
+                self.first &= page.issues == 0;
+                self.buf = page.bytes;
+                self.issues += page.issues;
+                self.bad_rows.extend(page.bad_rows);
             }
             Stage::Trailer => {
                 self.buf = std::mem::take(&mut self.trailer);
@@ -254,6 +244,37 @@ impl Read for SnapshotBody<'_> {
         self.pos += n;
         Ok(n)
     }
+}
+
+/// One page of rows, projected: the issue objects, comma-separated (with a leading comma
+/// unless `first`), and the rows the Python CLI would refuse.
+pub(crate) struct ProjectedPage {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) issues: u64,
+    pub(crate) bad_rows: Vec<BadRow>,
+}
+
+/// Projects a page of `(identity, payload text)` rows; the only place a row becomes
+/// snapshot bytes, so every path gives the same body.
+pub(crate) fn project_page(rows: Vec<(String, String)>, first: bool) -> io::Result<ProjectedPage> {
+    let mut page = ProjectedPage {
+        bytes: Vec::with_capacity(rows.iter().map(|(_, p)| p.len()).sum()),
+        issues: 0,
+        bad_rows: Vec::new(),
+    };
+    for (identity, payload) in rows {
+        match project_issue_text(&payload) {
+            Ok(issue) => {
+                if !(first && page.issues == 0) {
+                    page.bytes.push(b',');
+                }
+                serde_json::to_writer(&mut page.bytes, &issue).map_err(io::Error::other)?;
+                page.issues += 1;
+            }
+            Err(reason) => page.bad_rows.push(BadRow { identity, reason }),
+        }
+    }
+    Ok(page)
 }
 
 /// A sink that counts and hashes what is written to it.

@@ -527,3 +527,43 @@ fn issues_stream_in_identity_order_across_pages() {
     assert_eq!(ids.len(), 700);
     assert!(ids.windows(2).all(|w| w[0] < w[1]));
 }
+
+#[test]
+fn the_pipelined_publish_sends_exactly_the_streamed_body_across_many_pages() {
+    use std::io::Read;
+    let s = server();
+    let mut e = env();
+    let issues: Vec<_> = (0..1500)
+        .map(|i| {
+            issue(
+                "jira",
+                "acme.atlassian.net",
+                &format!("{i:05}"),
+                &format!("Issue {i} ☃"),
+            )
+        })
+        .collect();
+    e.cache
+        .upsert_issues(&issues, "2026-02-12T10:00:00+00:00")
+        .unwrap();
+    let src = source(
+        "jira",
+        "acme.atlassian.net",
+        &creds(&[("project_key", "ACME")]),
+    );
+    let (o, _) = opts(&s);
+    let out = publish(&e.cache, &src, &o).unwrap();
+    assert_eq!(out.issues, 1500);
+    let mut streamed = Vec::new();
+    tracker_client::SnapshotBody::new(&e.cache, &src)
+        .unwrap()
+        .read_to_end(&mut streamed)
+        .unwrap();
+    let sent = &s.received()[0].body;
+    assert_eq!(sent.len(), streamed.len());
+    assert!(*sent == streamed, "byte for byte, in identity order");
+    assert_eq!(
+        out.idempotency_key,
+        tracker_client::idempotency_key(&streamed)
+    );
+}

@@ -637,6 +637,42 @@ impl IssueCache {
         raws.into_iter().map(|r| self.to_issue_row(r)).collect()
     }
 
+    /// As [`IssueCache::issues_page`], but only `(identity, payload text)`, unparsed: for
+    /// callers that read a few fields of many rows (the snapshot body).
+    ///
+    /// # Errors
+    ///
+    /// A SQLite error.
+    pub fn issues_page_text(
+        &self,
+        system: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>> {
+        let sql = match after {
+            None => {
+                "SELECT identity, payload FROM tracker_issues
+                 WHERE system = ?1 ORDER BY identity ASC LIMIT ?2"
+            }
+            Some(_) => {
+                "SELECT identity, payload FROM tracker_issues
+                 WHERE system = ?1 AND identity > ?3 ORDER BY identity ASC LIMIT ?2"
+            }
+        };
+        let mut stmt = self.conn.prepare_cached(sql).map_err(self.err())?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let pair = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?));
+        match after {
+            None => stmt
+                .query_map(params![system, limit], pair)
+                .and_then(Iterator::collect::<rusqlite::Result<_>>),
+            Some(a) => stmt
+                .query_map(params![system, limit, a], pair)
+                .and_then(Iterator::collect::<rusqlite::Result<_>>),
+        }
+        .map_err(self.err())
+    }
+
     /// Runs `f` inside one read transaction, so every read it makes sees the same state of
     /// the cache even while another process writes (WAL snapshot isolation).
     ///

@@ -1,0 +1,213 @@
+//! `cargo xtask bench-publish [N] [--python PATH]`: times a whole `spec-kitty tracker sync
+//! publish` of N cached issues (default 100,000) to a local receiver, median of 3 runs,
+//! with our release binary and, when given (or found as `spec-kitty` of a Python venv via
+//! `SPEC_KITTY_PYTHON_CLI`), the Python CLI on the same files and receiver; prints both
+//! times, peak RSS and the ratio. The receiver is a loopback sink in this process that
+//! reads each body and answers 202, so both CLIs pay the same for it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use tracker_store::{
+    CanonicalIssue, CredentialStore, IssueCache, IssueRef, SpecKittyHome, binding_scope, cache_path,
+};
+
+fn sink() -> Result<String> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let url = format!("http://{}", listener.local_addr()?);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let Ok(clone) = stream.try_clone() else {
+                    return;
+                };
+                let mut reader = BufReader::new(clone);
+                let (mut len, mut line) = (0u64, String::new());
+                loop {
+                    line.clear();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let _ = std::io::copy(&mut reader.take(len), &mut std::io::sink());
+                let body = br#"{"status":"accepted"}"#;
+                let head = format!(
+                    "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let mut s = &stream;
+                let _ = s.write_all(head.as_bytes());
+                let _ = s.write_all(body);
+            });
+        }
+    });
+    Ok(url)
+}
+
+fn issue(i: usize) -> CanonicalIssue {
+    CanonicalIssue {
+        reference: IssueRef {
+            system: "jira".into(),
+            workspace: "https://acme.atlassian.net".into(),
+            id: format!("{}", 100_000 + i),
+            key: Some(format!("ACME-{i}")),
+            url: Some(format!("https://acme.atlassian.net/browse/ACME-{i}")),
+        },
+        title: format!("Issue number {i}: make the tracker snapshot publish route by resource"),
+        body: Some("A realistic body of a few sentences. ".repeat(8)),
+        status: ["todo", "in_progress", "done"][i % 3].into(),
+        issue_type: "story".into(),
+        priority: Some(i64::try_from(i % 5).unwrap_or(0)),
+        assignees: vec!["5b10ac8d82e05b22cc7d4ef5".into()],
+        labels: vec!["tracker".into(), "routing".into()],
+        parent: None,
+        links: vec![],
+        custom_fields: Default::default(),
+        created_at: Some("2026-02-11T09:00:00+00:00".into()),
+        updated_at: Some("2026-02-12T10:00:00.123456+00:00".into()),
+        raw: Some(
+            serde_json::json!({"id": format!("{}", 100_000 + i), "key": format!("ACME-{i}"),
+            "fields": {"summary": "the provider's whole issue, which the snapshot never reads",
+                       "status": {"name": "In Progress", "statusCategory": {"key": "indeterminate"}}}}),
+        ),
+    }
+}
+
+/// Wall time and peak RSS (KiB) of one run, via /usr/bin/time when present.
+fn timed(cmd: &mut Command) -> Result<(f64, Option<u64>)> {
+    let t = Instant::now();
+    let out = cmd.output().context("running the CLI")?;
+    let secs = t.elapsed().as_secs_f64();
+    if !out.status.success() {
+        bail!(
+            "the publish failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        );
+    }
+    let rss = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kib="))
+        .and_then(|v| v.trim().parse().ok());
+    Ok((secs, rss))
+}
+
+fn median(mut v: Vec<(f64, Option<u64>)>) -> (f64, Option<u64>) {
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    v[v.len() / 2]
+}
+
+fn run3(bin: &Path, home: &Path, project: &Path, url: &str) -> Result<(f64, Option<u64>)> {
+    let time = Path::new("/usr/bin/time");
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        let mut cmd = if time.exists() {
+            let mut c = Command::new(time);
+            c.args(["-f", "maxrss_kib=%M"]).arg(bin);
+            c
+        } else {
+            Command::new(bin)
+        };
+        cmd.args(["tracker", "sync", "publish", "--server-url", url])
+            .env_clear()
+            .env("HOME", home)
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")
+            .env("NO_COLOR", "1")
+            .current_dir(project);
+        runs.push(timed(&mut cmd)?);
+    }
+    Ok(median(runs))
+}
+
+pub(crate) fn run(args: &[String]) -> Result<()> {
+    let mut n = 100_000usize;
+    let mut python: Option<PathBuf> = std::env::var_os("SPEC_KITTY_PYTHON_CLI").map(PathBuf::from);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--python" => python = it.next().map(PathBuf::from),
+            other => n = other.parse().context("N must be a number of issues")?,
+        }
+    }
+    let root = crate::repo_root();
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "spec-kitty-cli",
+            "--bin",
+            "spec-kitty",
+        ])
+        .current_dir(&root)
+        .status()?;
+    if !status.success() {
+        bail!("building the release CLI failed");
+    }
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let ours = target.join("release").join("spec-kitty");
+    let tmp = tempfile::tempdir()?;
+    let (home, project) = (tmp.path().join("home"), tmp.path().join("project"));
+    std::fs::create_dir_all(project.join(".kittify"))?;
+    std::fs::create_dir_all(&home)?;
+    std::fs::write(
+        project.join(".kittify/config.yaml"),
+        "project:\n  uuid: 550e8400-e29b-41d4-a716-446655440000\n  slug: bench\ntracker:\n  provider: jira\n  workspace: acme.atlassian.net\n",
+    )?;
+    let spec_home = SpecKittyHome::at(home.join(".spec-kitty"));
+    let store = CredentialStore::new(&spec_home);
+    let creds: tracker_store::Credentials = [
+        ("project_key", "ACME"),
+        ("base_url", "https://acme.atlassian.net"),
+    ]
+    .iter()
+    .map(|(k, v)| {
+        (
+            (*k).to_owned(),
+            routing_core::CredentialValue::String((*v).to_owned()),
+        )
+    })
+    .collect();
+    store.set_provider("jira", &creds)?;
+    let mut cache = IssueCache::open(&cache_path(
+        &spec_home,
+        &binding_scope("jira", "acme.atlassian.net", &creds),
+    ))?;
+    let issues: Vec<CanonicalIssue> = (0..n).map(issue).collect();
+    cache.upsert_issues(&issues, &tracker_store::now_isoformat())?;
+    drop(cache);
+    let url = sink()?;
+    println!("publish of {n} cached issues to a loopback sink, median of 3 whole-CLI runs");
+    let (rs, rs_rss) = run3(&ours, &home, &project, &url)?;
+    let mib = |k: Option<u64>| {
+        k.map_or_else(
+            || "?".to_owned(),
+            |k| format!("{:.0} MiB", k as f64 / 1024.0),
+        )
+    };
+    println!("  spec-kitty-rs:  {rs:.2} s, peak RSS {}", mib(rs_rss));
+    match python {
+        Some(py) if py.exists() => {
+            let (p, p_rss) = run3(&py, &home, &project, &url)?;
+            println!("  Python CLI:     {p:.2} s, peak RSS {}", mib(p_rss));
+            println!("  ratio:          {:.1}x faster", p / rs);
+        }
+        _ => println!("  (Python CLI not given: pass --python PATH or set SPEC_KITTY_PYTHON_CLI)"),
+    }
+    Ok(())
+}
