@@ -247,6 +247,25 @@ impl EventQueue {
             .map_err(|e| self.err(&e))
     }
 
+    /// Runs `f` in one IMMEDIATE transaction, committed only when `f` returns `Ok`.
+    fn write<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, Error> {
+        let path = self.path.clone();
+        let qerr = |e: rusqlite::Error| Error::Queue {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(qerr)?;
+        let out = f(&tx).map_err(qerr)?;
+        tx.commit().map_err(qerr)?;
+        Ok(out)
+    }
+
     /// The queue file.
     #[must_use]
     pub fn path(&self) -> &Path {
@@ -266,41 +285,29 @@ impl EventQueue {
         data: &str,
     ) -> Result<Enqueued, Error> {
         let max = self.max;
-        let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| Error::Queue {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-        let result = (|| -> rusqlite::Result<Result<Enqueued, Error>> {
+        let full = self.write(|tx| {
             let known: bool = tx
                 .prepare_cached(
                     "SELECT 1 FROM queue WHERE event_id = ?1 UNION ALL SELECT 1 FROM spec_kitty_rs_failed WHERE event_id = ?1",
                 )?
                 .exists([event_id])?;
             if known {
-                return Ok(Ok(Enqueued::AlreadyQueued));
+                return Ok(Some(Enqueued::AlreadyQueued));
             }
             let count: i64 = tx.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
             if u64::try_from(count).unwrap_or(0) >= max {
-                return Ok(Err(Error::QueueFull { path: path.clone(), max }));
+                return Ok(None);
             }
             tx.prepare_cached(
                 "INSERT INTO queue(event_id, event_type, data, timestamp, coalesce_key) VALUES(?1, ?2, ?3, ?4, NULL)",
             )?
             .execute(params![event_id, event_type, data, now_secs()])?;
-            Ok(Ok(Enqueued::Added))
-        })()
-        .map_err(|e| Error::Queue { path: path.clone(), message: e.to_string() })?;
-        if matches!(result, Ok(Enqueued::Added)) {
-            tx.commit().map_err(|e| Error::Queue {
-                path,
-                message: e.to_string(),
-            })?;
-        }
-        result
+            Ok(Some(Enqueued::Added))
+        })?;
+        full.ok_or_else(|| Error::QueueFull {
+            path: self.path.clone(),
+            max,
+        })
     }
 
     /// Events waiting.
@@ -375,26 +382,14 @@ impl EventQueue {
     ///
     /// A database error (nothing is removed).
     pub fn remove(&mut self, ids: &[i64]) -> Result<u64, Error> {
-        let path = self.path.clone();
-        let qerr = |e: rusqlite::Error| Error::Queue {
-            path: path.clone(),
-            message: e.to_string(),
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(qerr)?;
-        let mut n = 0;
-        {
-            let mut del = tx
-                .prepare_cached("DELETE FROM queue WHERE id = ?1")
-                .map_err(qerr)?;
+        self.write(|tx| {
+            let mut del = tx.prepare_cached("DELETE FROM queue WHERE id = ?1")?;
+            let mut n = 0;
             for id in ids {
-                n += del.execute([id]).map_err(qerr)? as u64;
+                n += del.execute([id])? as u64;
             }
-        }
-        tx.commit().map_err(qerr)?;
-        Ok(n)
+            Ok(n)
+        })
     }
 
     /// Moves events the server rejected for good out of the queue, with the reason and
@@ -404,35 +399,20 @@ impl EventQueue {
     ///
     /// A database error (nothing is moved).
     pub fn fail(&mut self, failures: &[(i64, String, String)]) -> Result<u64, Error> {
-        let path = self.path.clone();
-        let qerr = |e: rusqlite::Error| Error::Queue {
-            path: path.clone(),
-            message: e.to_string(),
-        };
         let failed_at = tracker_store::now_isoformat();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(qerr)?;
-        let mut n = 0;
-        {
-            let mut copy = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO spec_kitty_rs_failed(event_id, event_type, data, queued_at, failed_at, category, reason)
-                     SELECT event_id, event_type, data, timestamp, ?2, ?3, ?4 FROM queue WHERE id = ?1",
-                )
-                .map_err(qerr)?;
-            let mut del = tx
-                .prepare_cached("DELETE FROM queue WHERE id = ?1")
-                .map_err(qerr)?;
+        self.write(|tx| {
+            let mut copy = tx.prepare_cached(
+                "INSERT OR REPLACE INTO spec_kitty_rs_failed(event_id, event_type, data, queued_at, failed_at, category, reason)
+                 SELECT event_id, event_type, data, timestamp, ?2, ?3, ?4 FROM queue WHERE id = ?1",
+            )?;
+            let mut del = tx.prepare_cached("DELETE FROM queue WHERE id = ?1")?;
+            let mut n = 0;
             for (id, category, reason) in failures {
-                copy.execute(params![id, failed_at, category, reason])
-                    .map_err(qerr)?;
-                n += del.execute([id]).map_err(qerr)? as u64;
+                copy.execute(params![id, failed_at, category, reason])?;
+                n += del.execute([id])? as u64;
             }
-        }
-        tx.commit().map_err(qerr)?;
-        Ok(n)
+            Ok(n)
+        })
     }
 
     /// The failed events, oldest failure first.
@@ -482,51 +462,34 @@ impl EventQueue {
     }
 
     fn move_failed(&mut self, event_ids: Option<&[String]>, back: bool) -> Result<u64, Error> {
-        let path = self.path.clone();
-        let qerr = |e: rusqlite::Error| Error::Queue {
-            path: path.clone(),
-            message: e.to_string(),
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(qerr)?;
-        let ids: Vec<String> = match event_ids {
-            Some(ids) => ids.to_vec(),
-            None => {
-                let mut s = tx
-                    .prepare("SELECT event_id FROM spec_kitty_rs_failed")
-                    .map_err(qerr)?;
-                s.query_map([], |r| r.get(0))
-                    .map_err(qerr)?
-                    .collect::<rusqlite::Result<Vec<String>>>()
-                    .map_err(qerr)?
-            }
-        };
-        let mut n = 0;
-        for id in &ids {
-            if back {
-                let row: Option<(String, String, i64)> = tx
-                    .query_row(
-                        "SELECT event_type, data, queued_at FROM spec_kitty_rs_failed WHERE event_id = ?1",
-                        [id],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                    )
-                    .optional()
-                    .map_err(qerr)?;
-                if let Some((t, data, at)) = row {
-                    tx.execute(
-                        "INSERT OR IGNORE INTO queue(event_id, event_type, data, timestamp, coalesce_key) VALUES(?1, ?2, ?3, ?4, NULL)",
-                        params![id, t, data, at],
-                    )
-                    .map_err(qerr)?;
+        self.write(|tx| {
+            let ids: Vec<String> = match event_ids {
+                Some(ids) => ids.to_vec(),
+                None => tx
+                    .prepare("SELECT event_id FROM spec_kitty_rs_failed")?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?,
+            };
+            let mut n = 0;
+            for id in &ids {
+                if back {
+                    let row: Option<(String, String, i64)> = tx
+                        .query_row(
+                            "SELECT event_type, data, queued_at FROM spec_kitty_rs_failed WHERE event_id = ?1",
+                            [id],
+                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                        )
+                        .optional()?;
+                    if let Some((t, data, at)) = row {
+                        tx.execute(
+                            "INSERT OR IGNORE INTO queue(event_id, event_type, data, timestamp, coalesce_key) VALUES(?1, ?2, ?3, ?4, NULL)",
+                            params![id, t, data, at],
+                        )?;
+                    }
                 }
+                n += tx.execute("DELETE FROM spec_kitty_rs_failed WHERE event_id = ?1", [id])? as u64;
             }
-            n += tx
-                .execute("DELETE FROM spec_kitty_rs_failed WHERE event_id = ?1", [id])
-                .map_err(qerr)? as u64;
-        }
-        tx.commit().map_err(qerr)?;
-        Ok(n)
+            Ok(n)
+        })
     }
 }

@@ -52,10 +52,11 @@ impl JiraConnector {
             get("api_token"),
             get("project_key"),
         ) else {
-            let keys = ["base_url", "email", "api_token", "project_key"]
-                .into_iter()
-                .filter(|k| get(k).is_none())
-                .map(str::to_owned)
+            let keys = routing_core::credential_schema("jira")
+                .map(|s| s.missing(credentials))
+                .unwrap_or_default()
+                .iter()
+                .map(|alternatives| alternatives.join("|"))
                 .collect();
             return Err(ConnectorError::MissingCredentials {
                 provider: "jira".into(),
