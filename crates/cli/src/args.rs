@@ -65,7 +65,7 @@ pub(crate) enum Tracker {
 
 #[derive(Debug, Args)]
 pub(crate) struct BindArgs {
-    /// Provider: jira, linear, azure_devops, github, gitlab, beads, fp.
+    /// Provider: jira, linear, azure_devops, github, gitlab, beads, fp (another name binds with a warning and null routing).
     #[arg(long)]
     pub(crate) provider: String,
     /// Tracker workspace (e.g. acme.atlassian.net, a Linear workspace, owner/repo).
