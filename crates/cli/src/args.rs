@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::values::{KeyValue, KeyValueParser, ServerUrlParser, doctrine_mode};
+use crate::values::{
+    KeyValue, KeyValueParser, ServerUrlParser, TokenParser, doctrine_mode, map_field,
+};
 
 /// spec-kitty: bind a project to an issue tracker and publish tracker snapshots with
 /// resource routing to the spec-kitty SaaS.
@@ -89,16 +91,16 @@ pub(crate) enum Map {
     /// Map a work package to an external issue.
     Add {
         /// Work package id, e.g. WP01.
-        #[arg(long)]
+        #[arg(long, value_parser = map_field)]
         wp_id: String,
         /// The tracker's issue id.
-        #[arg(long)]
+        #[arg(long, value_parser = map_field)]
         external_id: String,
         /// The issue key, e.g. ACME-1.
-        #[arg(long)]
+        #[arg(long, value_parser = map_field)]
         external_key: Option<String>,
         /// The issue URL.
-        #[arg(long)]
+        #[arg(long, value_parser = map_field)]
         external_url: Option<String>,
     },
     /// List mappings.
@@ -147,7 +149,8 @@ pub(crate) struct PublishArgs {
         long,
         env = "SAAS_AUTH_TOKEN",
         hide_env_values = true,
-        value_name = "TOKEN"
+        value_name = "TOKEN",
+        value_parser = TokenParser
     )]
     pub(crate) auth_token: Option<String>,
     /// Per-attempt timeout in seconds (1 to 120).
@@ -218,7 +221,8 @@ pub(crate) struct SyncNowArgs {
         long,
         env = "SAAS_AUTH_TOKEN",
         hide_env_values = true,
-        value_name = "TOKEN"
+        value_name = "TOKEN",
+        value_parser = TokenParser
     )]
     pub(crate) auth_token: Option<String>,
     /// Per-request timeout in seconds (1 to 120).

@@ -55,9 +55,9 @@ pub(crate) fn exit_code(err: &anyhow::Error) -> u8 {
         }
         if let Some(e) = cause.downcast_ref::<PublishError>() {
             return match e {
-                PublishError::InvalidServerUrl { .. } | PublishError::InsecureToken { .. } => {
-                    EXIT_USAGE
-                }
+                PublishError::InvalidServerUrl { .. }
+                | PublishError::ServerUrlHasQuery { .. }
+                | PublishError::InsecureToken { .. } => EXIT_USAGE,
                 e if e.is_transient() => EXIT_UNAVAILABLE,
                 _ => EXIT_FAILURE,
             };

@@ -39,7 +39,23 @@ fn sync_enabled(value: Option<&str>) -> bool {
 /// `directory` relative to the process's working directory.
 fn resolve_dir(directory: Option<&Path>) -> anyhow::Result<PathBuf> {
     let cwd = std::env::current_dir().context("reading the current directory")?;
-    Ok(directory.map_or_else(|| cwd.clone(), |d| cwd.join(d)))
+    let Some(d) = directory else {
+        return Ok(cwd);
+    };
+    let dir = cwd.join(d);
+    // As `git -C`: a missing directory or a file is an error, never the enclosing project.
+    if !dir.is_dir() {
+        return Err(error::usage(format!(
+            "cannot change to {}: {}",
+            d.display(),
+            if dir.exists() {
+                "not a directory"
+            } else {
+                "no such directory"
+            }
+        )));
+    }
+    Ok(dir)
 }
 
 fn home() -> anyhow::Result<tracker_store::SpecKittyHome> {

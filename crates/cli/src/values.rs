@@ -192,3 +192,49 @@ mod tests {
         assert!(p("   ").is_err());
     }
 }
+
+/// `--auth-token` / `SAAS_AUTH_TOKEN`: visible ASCII only (a newline or a non-ASCII byte
+/// cannot go in a header, and retrying will not fix it); the value is never shown.
+#[derive(Clone)]
+pub(crate) struct TokenParser;
+
+impl clap::builder::TypedValueParser for TokenParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        _arg: Option<&Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        let Some(text) = value.to_str() else {
+            return Err(invalid(
+                cmd,
+                "--auth-token (or SAAS_AUTH_TOKEN) is not valid UTF-8".to_owned(),
+            ));
+        };
+        let token = routing_core::trim(text);
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(invalid(
+                cmd,
+                "--auth-token (or SAAS_AUTH_TOKEN) holds a space, a control character or a non-ASCII character; check how it was copied".to_owned(),
+            ));
+        }
+        Ok(token.to_owned())
+    }
+}
+
+/// The longest value `map add` stores per field.
+pub(crate) const MAX_MAP_FIELD: usize = 2048;
+
+/// `--wp-id`, `--external-id`, `--external-key`, `--external-url`: at most
+/// [`MAX_MAP_FIELD`] characters, no control characters.
+pub(crate) fn map_field(s: &str) -> Result<String, String> {
+    if s.chars().count() > MAX_MAP_FIELD {
+        return Err(format!("at most {MAX_MAP_FIELD} characters"));
+    }
+    if s.chars().any(char::is_control) {
+        return Err("control characters are not allowed".to_owned());
+    }
+    Ok(s.to_owned())
+}

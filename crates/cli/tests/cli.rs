@@ -1110,3 +1110,171 @@ fn credentials_are_found_however_the_provider_table_is_spelled() {
         r.render()
     );
 }
+
+#[test]
+fn regression_13_2_a_password_in_the_server_url_is_never_printed() {
+    let env = Env::new();
+    env.bind_jira(&["--credential", "project_key=ACME"]);
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    for url in [
+        format!("http://user:{SECRET}@127.0.0.1:{dead}"),
+        format!("ftp://user:{SECRET}@x.example"),
+    ] {
+        let r = env.run(&[
+            "tracker",
+            "sync",
+            "publish",
+            "--server-url",
+            &url,
+            "--attempts",
+            "1",
+        ]);
+        assert_ne!(r.code, 0, "{}", r.render());
+        assert!(
+            !r.stderr.contains(SECRET) && !r.stdout.contains(SECRET),
+            "{}",
+            r.render()
+        );
+    }
+    let s = server();
+    s.push_faults([Fault::Status(500, None)]);
+    let url = s
+        .url()
+        .replace("http://", &format!("http://user:{SECRET}@"));
+    let r = env.run(&["tracker", "sync", "publish", "--server-url", &url]);
+    assert_eq!(r.code, 3, "{}", r.render());
+    assert!(
+        r.stderr.contains("HTTP 500") && !r.stderr.contains(SECRET),
+        "{}",
+        r.render()
+    );
+    let mut c = env.cmd(&["tracker", "sync", "publish", "--help"]);
+    c.env("SAAS_API_URL", format!("https://user:{SECRET}@x.example"));
+    let r = run(c);
+    assert!(
+        !r.stdout.contains(SECRET),
+        "--help hides the value: {}",
+        r.render()
+    );
+}
+
+#[test]
+fn regression_13_3_map_list_never_panics_on_a_long_field_and_map_add_bounds_input() {
+    let env = Env::new();
+    env.bind_jira(&[]);
+    let long = "x".repeat(70_000);
+    let r = env.run(&[
+        "tracker",
+        "map",
+        "add",
+        "--wp-id",
+        "WP01",
+        "--external-id",
+        &long,
+    ]);
+    assert_eq!(r.code, 2, "{}", r.render());
+    assert!(
+        r.stderr.contains("at most 2048 characters"),
+        "{}",
+        r.render()
+    );
+    // A field that long written by another tool still lists.
+    let r = env.run(&[
+        "tracker",
+        "map",
+        "add",
+        "--wp-id",
+        "WP01",
+        "--external-id",
+        "1",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let conn = rusqlite::Connection::open(cache_db(&env)).unwrap();
+    conn.execute("UPDATE tracker_mappings SET external_url = ?1", [&long])
+        .unwrap();
+    drop(conn);
+    let r = env.run(&["tracker", "map", "list"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert!(
+        r.stdout.lines().all(|l| l.chars().count() < 400),
+        "{}",
+        r.render()
+    );
+}
+
+#[test]
+fn regression_13_6_a_server_url_with_a_query_is_refused_not_joined() {
+    let env = Env::new();
+    let s = server();
+    env.bind_jira(&[]);
+    let r = env.run(&[
+        "tracker",
+        "sync",
+        "publish",
+        "--server-url",
+        &format!("{}/base?x=1", s.url()),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.render());
+    assert!(r.stderr.contains("query or fragment"), "{}", r.render());
+    assert!(s.received().is_empty());
+}
+
+#[test]
+fn regression_13_9_dash_c_to_a_missing_directory_or_a_file_is_an_error() {
+    let env = Env::new();
+    env.bind_jira(&[]);
+    let r = env.run(&["-C", "does/not/exist", "tracker", "status"]);
+    assert_eq!(r.code, 2, "{}", r.render());
+    assert!(r.stderr.contains("no such directory"), "{}", r.render());
+    fs::write(env.project().join("a-file"), "x").unwrap();
+    let r = env.run(&["-C", "a-file", "tracker", "status"]);
+    assert_eq!(r.code, 2, "{}", r.render());
+    assert!(r.stderr.contains("not a directory"), "{}", r.render());
+}
+
+#[test]
+fn regression_13_17_a_token_with_a_newline_is_refused_up_front_without_retries() {
+    let env = Env::new();
+    let s = server();
+    env.bind_jira(&[]);
+    let mut c = env.cmd(&["tracker", "sync", "publish", "--server-url", &s.url()]);
+    c.env("SAAS_AUTH_TOKEN", format!("{SECRET}\nX-Injected: 1"));
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.render());
+    assert!(r.stderr.contains("control character"), "{}", r.render());
+    assert!(!r.stderr.contains(SECRET));
+    let r = env.run(&[
+        "tracker",
+        "sync",
+        "publish",
+        "--server-url",
+        &s.url(),
+        "--auth-token",
+        "tökén",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.render());
+    assert!(s.received().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn regression_13_4_server_text_cannot_drive_the_terminal_or_break_the_line() {
+    let env = Env::new();
+    let s = server();
+    env.bind_jira(&["--credential", "project_key=ACME"]);
+    s.push_faults([Fault::Answer(
+        400,
+        vec![],
+        json!({"detail": "bad\n\u{1b}]0;pwned\u{7}\u{1b}[2J request"}),
+    )]);
+    let r = env.run(&["tracker", "sync", "publish", "--server-url", &s.url()]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    assert!(
+        !r.stderr.contains('\u{1b}') && !r.stderr.contains('\u{7}'),
+        "{:?}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{:?}", r.stderr);
+}

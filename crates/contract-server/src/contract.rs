@@ -24,6 +24,9 @@ pub enum SnapshotError {
     /// `provider` or `workspace` is not a string.
     #[error("snapshot field `{0}` must be a string")]
     NotAString(&'static str),
+    /// `provider` is not a normalized provider name (`^[a-z0-9_-]+$`).
+    #[error("snapshot field `provider` must match ^[a-z0-9_-]+$, got {0:?}")]
+    BadProvider(String),
     /// A routing field is neither a string nor null.
     #[error("snapshot field `{0}` must be a string or null")]
     NotAStringOrNull(&'static str),
@@ -63,6 +66,9 @@ pub fn validate_snapshot(payload: &Value) -> Result<RoutingKey, SnapshotError> {
     }
     let string = |k: &'static str| obj[k].as_str().ok_or(SnapshotError::NotAString(k));
     let (provider, workspace) = (string("provider")?, string("workspace")?);
+    if !routing_core::is_valid_provider_name(provider) {
+        return Err(SnapshotError::BadProvider(provider.to_owned()));
+    }
     for (k, ok) in [
         ("issues", obj["issues"].is_array()),
         ("mappings", obj["mappings"].is_array()),

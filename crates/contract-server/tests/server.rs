@@ -171,3 +171,18 @@ fn bad_mappings_name_the_entry() {
     assert!(err.to_string().starts_with("mapping 0:"), "{err}");
     assert!(parse_mappings("{}").is_err());
 }
+
+#[test]
+fn regression_13_18_the_receiver_refuses_a_provider_outside_the_wire_pattern() {
+    let s = ContractServer::start(ServerConfig::default()).unwrap();
+    let mut payload = fixture("snapshot", "jira_routed.json")["payload"].clone();
+    payload["provider"] = json!("my tracker");
+    payload["external_resource_type"] = json!(null);
+    payload["external_resource_id"] = json!(null);
+    let (status, body) = post(&s, "/api/v1/connectors/trackers/snapshots/", &payload);
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("^[a-z0-9_-]+$"),
+        "{body}"
+    );
+}

@@ -133,15 +133,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap_or_default()
 }
 
-/// One text line of server-provided text.
-fn line(s: &str) -> String {
-    let t: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(300)
-        .collect();
-    t.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+use http_transport::one_line as line;
 
 fn answer_text(a: &Answer) -> String {
     match &a.body {
@@ -406,7 +398,7 @@ fn drain(
     queues: &[PathBuf],
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), SyncError> {
-    http_transport::check_target(&run.url, false, true)?;
+    http_transport::check_base_url(run.opts.server_url.trim())?;
     let mut open = Vec::new();
     for path in queues {
         let _lock = lock(path)?;

@@ -33,7 +33,9 @@ mod transport;
 pub use plan::{Header, Method, RequestPlan};
 pub use retry::{RetryPolicy, Verdict, parse_retry_after};
 pub use secret::Secret;
-pub use target::{check_target, is_loopback_host, join_url, query_string, redact_url};
+pub use target::{
+    check_base_url, check_target, is_loopback_host, join_url, one_line, query_string, redact_url,
+};
 pub use transport::{
     Answer, DEFAULT_TIMEOUT, Exchange, MAX_RESPONSE_BODY, ResponseBody, TIMEOUT_RANGE, Transport,
     TransportError, USER_AGENT,

@@ -41,13 +41,12 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
 }
 
 /// Whether `host` is `localhost` or a loopback address (`127.0.0.0/8`, `::1`), where plain
-/// http cannot be sniffed.
+/// http cannot be sniffed. Other `*.localhost` names are not trusted: a resolver may send
+/// them anywhere.
 #[must_use]
 pub fn is_loopback_host(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || h.to_ascii_lowercase().ends_with(".localhost")
-        || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Checks that `url` is an http(s) URL with a host, and that a secret (`has_secret`) goes
@@ -64,6 +63,7 @@ pub fn check_target(
     let bad = || TransportError::InvalidUrl {
         url: redact_url(url),
     };
+
     let uri: ureq::http::Uri = url.trim().parse().map_err(|_| bad())?;
     let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(bad)?;
     match uri.scheme_str() {
@@ -78,6 +78,56 @@ pub fn check_target(
         }
         _ => Err(bad()),
     }
+}
+
+/// Text a server sent (or any outside text) made safe for one terminal line: control
+/// characters escaped (no escape sequence reaches the terminal), whitespace runs folded to
+/// one space, at most 300 characters (then `…`).
+#[must_use]
+pub fn one_line(text: &str) -> String {
+    let mut out = String::new();
+    let mut count = 0usize;
+    let mut last_space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if !last_space && !out.is_empty() {
+                out.push(' ');
+                count += 1;
+            }
+            last_space = true;
+            continue;
+        }
+        last_space = false;
+        if c.is_control() {
+            for e in c.escape_default() {
+                out.push(e);
+                count += 1;
+            }
+        } else {
+            out.push(c);
+            count += 1;
+        }
+        if count >= 300 {
+            out.push('…');
+            break;
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+/// Checks a base URL that paths are joined to ([`join_url`]): an http(s) URL with a host,
+/// and no query or fragment (a joined path would land inside them).
+///
+/// # Errors
+///
+/// [`TransportError::UrlHasQuery`] or [`TransportError::InvalidUrl`].
+pub fn check_base_url(url: &str) -> Result<(), TransportError> {
+    if url.contains(['?', '#']) {
+        return Err(TransportError::UrlHasQuery {
+            url: redact_url(url),
+        });
+    }
+    check_target(url, false, true)
 }
 
 /// A URL with any `user:password@` removed, for printing.
@@ -127,6 +177,8 @@ mod tests {
         let err = check_target("http://saas.example", true, false).unwrap_err();
         assert!(err.to_string().contains("--allow-insecure-http"), "{err}");
         assert!(check_target("http://saas.example", true, true).is_ok());
+        // regression (#13.19): only localhost and loopback addresses are trusted.
+        assert!(check_target("http://evil.localhost:8000", true, false).is_err());
         assert!(check_target("http://saas.example", false, false).is_ok());
         for bad in ["saas.example", "ftp://x", "", "http://"] {
             assert!(
@@ -146,6 +198,29 @@ mod tests {
             "jql=project%20%3D%20%22A%26B%22%20ORDER%20BY%20updated&n=%C3%BC~"
         );
         assert_eq!(query_string(&[]), "");
+    }
+
+    #[test]
+    fn a_query_or_fragment_is_refused_instead_of_joined_into() {
+        // regression (#13.6): `/base?x=1` + a path used to go to `/base?x=1/api/v1/...`.
+        for bad in ["https://x.example/base?x=1", "https://x.example/#frag"] {
+            assert!(
+                matches!(check_base_url(bad), Err(TransportError::UrlHasQuery { .. })),
+                "{bad}"
+            );
+        }
+        assert!(check_base_url("https://x.example/base/").is_ok());
+        // A full request URL may carry a query.
+        assert!(check_target("https://x.example/api?a=1", false, false).is_ok());
+        let err = check_base_url("https://u:pw@x.example/?a").unwrap_err();
+        assert!(!err.to_string().contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn server_text_is_one_safe_line() {
+        assert_eq!(one_line("a\n\n b\x1b[2J c\u{7}"), "a b\\u{1b}[2J c\\u{7}");
+        assert_eq!(one_line(&"x".repeat(500)).chars().count(), 301);
+        assert_eq!(one_line("  "), "");
     }
 
     #[test]

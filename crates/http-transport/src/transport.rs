@@ -27,6 +27,12 @@ pub enum TransportError {
         /// As given, without any password.
         url: String,
     },
+    /// The URL carries a query or a fragment, which a joined path would land inside.
+    #[error("{url:?} has a query or fragment; give the base URL only (paths are joined to it)")]
+    UrlHasQuery {
+        /// As given, without any password.
+        url: String,
+    },
     /// A secret would go over plain http to a remote host.
     #[error(
         "refusing to send credentials over plain http to {host}; use an https:// URL, or pass --allow-insecure-http if this network is trusted"

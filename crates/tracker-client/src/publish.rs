@@ -126,6 +126,14 @@ pub enum PublishError {
         /// As given, without any password.
         url: String,
     },
+    /// The server URL has a query or fragment.
+    #[error(
+        "server URL {url:?} has a query or fragment; pass the base URL only, like --server-url https://spec-kitty.example/base"
+    )]
+    ServerUrlHasQuery {
+        /// As given, without any password.
+        url: String,
+    },
     /// A token would go over plain http to a remote host.
     #[error(
         "refusing to send the auth token over plain http to {host}; use an https:// server URL, or pass --allow-insecure-http if this network is trusted"
@@ -144,7 +152,10 @@ pub enum PublishError {
     #[error(transparent)]
     Store(#[from] tracker_store::StoreError),
     /// No answer after every attempt.
-    #[error("cannot reach {endpoint} after {attempts} attempt(s): {reason}")]
+    #[error(
+        "cannot reach {} after {attempts} attempt(s): {reason}",
+        http_transport::redact_url(endpoint)
+    )]
     Unreachable {
         /// The URL.
         endpoint: String,
@@ -154,7 +165,7 @@ pub enum PublishError {
         reason: String,
     },
     /// The server answered, but not 2xx.
-    #[error("the server answered HTTP {} at {} after {} attempt(s){}", .0.status, .0.endpoint, .0.attempts, status_reason(.0))]
+    #[error("the server answered HTTP {} at {} after {} attempt(s){}", .0.status, http_transport::redact_url(&.0.endpoint), .0.attempts, status_reason(.0))]
     Rejected(Box<PublishOutcome>),
 }
 
@@ -162,6 +173,7 @@ impl From<TransportError> for PublishError {
     fn from(e: TransportError) -> Self {
         match e {
             TransportError::InvalidUrl { url } => PublishError::InvalidServerUrl { url },
+            TransportError::UrlHasQuery { url } => PublishError::ServerUrlHasQuery { url },
             TransportError::InsecureToken { host } => PublishError::InsecureToken { host },
             TransportError::Unreachable {
                 endpoint,
@@ -213,7 +225,9 @@ fn status_reason(o: &PublishOutcome) -> String {
             (!line.is_empty()).then(|| line.chars().take(200).collect())
         }
     };
-    detail.map(|d| format!(": {d}")).unwrap_or_default()
+    detail
+        .map(|d| format!(": {}", http_transport::one_line(&d)))
+        .unwrap_or_default()
 }
 
 /// Checks the server URL and the token policy before anything is read or sent; gives the
@@ -228,12 +242,17 @@ pub fn check_target(
     allow_insecure_http: bool,
 ) -> Result<String, PublishError> {
     let url = endpoint(server_url);
-    http_transport::check_target(&url, has_token, allow_insecure_http).map_err(|e| match e {
-        TransportError::InvalidUrl { .. } => PublishError::InvalidServerUrl {
-            url: http_transport::redact_url(server_url),
-        },
-        other => other.into(),
-    })?;
+    http_transport::check_base_url(server_url.trim())
+        .and_then(|()| http_transport::check_target(&url, has_token, allow_insecure_http))
+        .map_err(|e| match e {
+            TransportError::InvalidUrl { .. } => PublishError::InvalidServerUrl {
+                url: http_transport::redact_url(server_url),
+            },
+            TransportError::UrlHasQuery { .. } => PublishError::ServerUrlHasQuery {
+                url: http_transport::redact_url(server_url),
+            },
+            other => other.into(),
+        })?;
     Ok(url)
 }
 

@@ -80,40 +80,4 @@ impl ConnectorError {
     }
 }
 
-/// Server-provided text made safe for one terminal line: control characters escaped,
-/// whitespace runs folded, at most 300 characters.
-pub(crate) fn one_line(text: &str) -> String {
-    let mut out = String::new();
-    let mut last_space = false;
-    for c in text.chars() {
-        if c.is_whitespace() {
-            if !last_space && !out.is_empty() {
-                out.push(' ');
-            }
-            last_space = true;
-            continue;
-        }
-        last_space = false;
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-        if out.chars().count() >= 300 {
-            out.push('…');
-            break;
-        }
-    }
-    out.trim_end().to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::one_line;
-
-    #[test]
-    fn server_text_is_one_safe_line() {
-        assert_eq!(one_line("a\n\n b\x1b[2J c"), "a b\\u{1b}[2J c");
-        assert_eq!(one_line(&"x".repeat(500)).chars().count(), 301);
-    }
-}
+pub(crate) use http_transport::one_line;

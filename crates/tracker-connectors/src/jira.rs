@@ -64,10 +64,10 @@ impl JiraConnector {
                 keys,
             });
         };
-        http_transport::check_target(&base_url, false, true).map_err(|_| {
+        http_transport::check_base_url(&base_url).map_err(|_| {
             ConnectorError::InvalidCredential {
                 key: "base_url",
-                reason: "is not an http(s) URL with a host (e.g. https://acme.atlassian.net)"
+                reason: "is not an http(s) URL with a host and no query (e.g. https://acme.atlassian.net)"
                     .into(),
             }
         })?;

@@ -73,11 +73,9 @@ impl LinearConnector {
                 keys: vec!["team_id".into()],
             })?;
         let url = text(credentials, "graphql_url").unwrap_or_else(|| DEFAULT_GRAPHQL_URL.into());
-        http_transport::check_target(&url, false, true).map_err(|_| {
-            ConnectorError::InvalidCredential {
-                key: "graphql_url",
-                reason: "is not an http(s) URL with a host".into(),
-            }
+        http_transport::check_base_url(&url).map_err(|_| ConnectorError::InvalidCredential {
+            key: "graphql_url",
+            reason: "is not an http(s) URL with a host and no query".into(),
         })?;
         Ok(LinearConnector {
             transport: options.transport(),

@@ -73,6 +73,9 @@ pub(crate) fn list(ctx: &Context, as_json: bool) -> Result<()> {
                 ]
             }))
             .collect();
+    // Cells are cut to a display width, so no stored value (whoever wrote it) can make a
+    // column wider than the formatter allows or than a terminal shows.
+    let rows: Vec<[String; 5]> = rows.into_iter().map(|r| r.map(|c| cell(&c))).collect();
     let widths: Vec<usize> = (0..5)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
@@ -88,4 +91,18 @@ pub(crate) fn list(ctx: &Context, as_json: bool) -> Result<()> {
         })
         .collect();
     Ok(out(&text)?)
+}
+
+/// The longest cell `map list` shows.
+const MAX_CELL: usize = 120;
+
+/// A table cell: one safe line, cut to [`MAX_CELL`] characters.
+fn cell(v: &str) -> String {
+    let line = http_transport::one_line(v);
+    if line.chars().count() <= MAX_CELL {
+        return line;
+    }
+    let mut cut: String = line.chars().take(MAX_CELL - 1).collect();
+    cut.push('…');
+    cut
 }
