@@ -1278,3 +1278,36 @@ fn regression_13_4_server_text_cannot_drive_the_terminal_or_break_the_line() {
     );
     assert_eq!(r.stderr.lines().count(), 1, "{:?}", r.stderr);
 }
+
+#[test]
+fn regression_13_16_the_first_bind_respects_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    fs::remove_file(env.project().join(".kittify/config.yaml")).unwrap();
+    let bin = env!("CARGO_BIN_EXE_spec-kitty");
+    let mut c = Command::new("sh");
+    c.args([
+        "-c",
+        &format!("umask 077; exec '{bin}' tracker bind --provider jira --workspace w"),
+    ])
+    .env_clear()
+    .env("HOME", env.home())
+    .env("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")
+    .current_dir(env.project());
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let mode = fs::metadata(env.project().join(".kittify/config.yaml"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "umask 077 gives 0600, not 0644");
+    let leftovers: Vec<_> = fs::read_dir(env.project().join(".kittify"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        ["config.yaml"],
+        "no probe or temp file left behind"
+    );
+}

@@ -56,7 +56,7 @@ impl LamportClock {
             .write(true)
             .open(&self.lock_path)
             .map_err(io("opening", &self.lock_path))?;
-        f.lock().map_err(io("locking", &self.lock_path))?;
+        tracker_store::lock_within(&f, &self.lock_path, tracker_store::LOCK_TIMEOUT)?;
         Ok(f)
     }
 
@@ -66,10 +66,8 @@ impl LamportClock {
     ///
     /// An unreadable file, or one that is not the clock's JSON (it is left untouched).
     pub fn read(&self) -> Result<(u64, Option<String>), Error> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, None)),
-            Err(e) => return Err(io("reading", &self.path)(e)),
+        let Some(text) = tracker_store::read_user_file(&self.path)? else {
+            return Ok((0, None));
         };
         let bad = |what: &str| Error::BadFile {
             path: self.path.clone(),

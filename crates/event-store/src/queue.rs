@@ -113,10 +113,8 @@ impl QueueFiles {
 /// The file exists but is not TOML, or the value is not a positive integer.
 pub fn max_queue_size(home: &SpecKittyHome) -> Result<u64, Error> {
     let path = home.dir().join("config.toml");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(DEFAULT_MAX_QUEUE_SIZE),
-        Err(e) => return Err(io("reading", &path)(e)),
+    let Some(text) = tracker_store::read_user_file(&path)? else {
+        return Ok(DEFAULT_MAX_QUEUE_SIZE);
     };
     let doc: toml_edit::DocumentMut = text.parse().map_err(|_| Error::BadFile {
         path: path.clone(),

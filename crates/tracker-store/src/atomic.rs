@@ -32,6 +32,81 @@ pub(crate) fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     Ok(())
 }
 
+/// The largest config or credentials file read.
+pub(crate) const MAX_FILE: u64 = 1024 * 1024;
+/// The deepest `[`/`{` nesting a config may have (a YAML parser is slow on deep flow
+/// collections).
+const MAX_NESTING: usize = 64;
+
+/// Reads a small text file a user edits: `None` when it does not exist; an error naming
+/// the file when it is not a regular file (a FIFO, `/dev/zero`, a directory: never opened
+/// or read), larger than [`MAX_FILE`], or nested deeper than 64 brackets. Symlinks are
+/// followed.
+pub(crate) fn read_user_file(path: &Path) -> Result<Option<String>> {
+    use std::io::Read;
+    let shape = |message: String| crate::error::StoreError::Shape {
+        path: path.to_path_buf(),
+        message,
+    };
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io("reading", path)(e)),
+    };
+    if !meta.is_file() {
+        return Err(shape("it is not a regular file".to_owned()));
+    }
+    if meta.len() > MAX_FILE {
+        return Err(shape(format!("it is larger than {} KiB", MAX_FILE / 1024)));
+    }
+    let mut text = String::new();
+    File::open(path)
+        .and_then(|f| f.take(MAX_FILE + 1).read_to_string(&mut text))
+        .map_err(io("reading", path))?;
+    if text.len() as u64 > MAX_FILE {
+        return Err(shape(format!("it is larger than {} KiB", MAX_FILE / 1024)));
+    }
+    let mut depth = 0usize;
+    for c in text.bytes() {
+        match c {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(shape(format!(
+                        "it nests brackets deeper than {MAX_NESTING} levels"
+                    )));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(Some(text))
+}
+
+/// The mode a new file created in `dir` gets from the process's umask (0666 minus the
+/// umask), found by creating and removing a probe file; `fallback` when that fails.
+pub(crate) fn umask_mode(dir: &Path, fallback: u32) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let probe = dir.join(format!(".spec-kitty-umask-{}", std::process::id()));
+        let created = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&probe)
+            .and_then(|f| f.metadata())
+            .map(|m| m.permissions().mode() & 0o777);
+        let _ = fs::remove_file(&probe);
+        created.unwrap_or(fallback)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        fallback
+    }
+}
+
 /// The permission bits of an existing file, or `default`.
 pub(crate) fn existing_mode(path: &Path, default: u32) -> u32 {
     #[cfg(unix)]

@@ -115,11 +115,7 @@ impl ProjectConfig {
     }
 
     fn read_text(&self) -> Result<Option<String>> {
-        match fs::read_to_string(&self.path) {
-            Ok(t) => Ok(Some(t)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io("reading", &self.path)(e)),
-        }
+        atomic::read_user_file(&self.path)
     }
 
     fn parse(&self, text: &str) -> Result<Mapping> {
@@ -294,7 +290,17 @@ impl ProjectConfig {
         if let Some(dir) = self.path.parent() {
             fs::create_dir_all(dir).map_err(io("creating", dir))?;
         }
-        let mode = atomic::existing_mode(&self.path, 0o644);
+        // An existing file keeps its mode; a new one gets what the umask gives.
+        let new_mode = || {
+            self.path
+                .parent()
+                .map_or(0o644, |dir| atomic::umask_mode(dir, 0o644))
+        };
+        let mode = if self.path.exists() {
+            atomic::existing_mode(&self.path, 0o644)
+        } else {
+            new_mode()
+        };
         atomic::replace(&self.path, edited.as_bytes(), mode)
     }
 }

@@ -9,7 +9,7 @@
 //! Values are never put in error messages.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 use routing_core::{CredentialValue, is_blank};
@@ -73,6 +73,7 @@ impl std::fmt::Debug for SaasLogin {
 pub struct CredentialStore {
     path: PathBuf,
     lock_path: PathBuf,
+    lock_timeout: std::time::Duration,
 }
 
 struct Lock(#[allow(dead_code)] File);
@@ -84,7 +85,16 @@ impl CredentialStore {
         CredentialStore {
             path: home.credentials_path(),
             lock_path: home.dir().join("credentials.lock"),
+            lock_timeout: crate::lock::LOCK_TIMEOUT,
         }
+    }
+
+    /// Waits at most `timeout` for the lock another process holds (default
+    /// [`crate::LOCK_TIMEOUT`]).
+    #[must_use]
+    pub fn with_lock_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
     }
 
     /// The credentials file.
@@ -107,16 +117,12 @@ impl CredentialStore {
         let file = opts
             .open(&self.lock_path)
             .map_err(io("opening", &self.lock_path))?;
-        file.lock().map_err(io("locking", &self.lock_path))?;
+        crate::lock::lock_within(&file, &self.lock_path, self.lock_timeout)?;
         Ok(Lock(file))
     }
 
     fn read_doc(&self) -> Result<DocumentMut> {
-        let text = match fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(io("reading", &self.path)(e)),
-        };
+        let text = crate::atomic::read_user_file(&self.path)?.unwrap_or_default();
         text.parse::<DocumentMut>().map_err(|e| StoreError::Toml {
             path: self.path.clone(),
             line: e

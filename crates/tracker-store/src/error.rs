@@ -99,6 +99,21 @@ pub enum StoreError {
         /// The JSON error.
         message: String,
     },
+    /// Another process held a lock longer than a command waits.
+    #[error(
+        "{} is locked{}; waited {} s. Wait for the other spec-kitty command to finish; if none is running, delete the lock file",
+        path.display(),
+        holder.as_deref().map(|h| format!(" by {h}")).unwrap_or_default(),
+        waited.as_secs()
+    )]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// How long this command waited.
+        waited: std::time::Duration,
+        /// Who holds it, when the system says.
+        holder: Option<String>,
+    },
     /// An issue or reference lacks what identifies it.
     #[error("invalid issue reference: {0}")]
     InvalidRef(String),

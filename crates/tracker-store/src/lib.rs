@@ -28,6 +28,7 @@ mod config;
 mod credentials;
 mod error;
 mod isoformat;
+mod lock;
 mod paths;
 mod time;
 
@@ -41,6 +42,17 @@ pub use config::{
 };
 pub use credentials::{CredentialStore, Credentials, FoundCredentials, SaasLogin};
 
+/// Reads a small text file a user may edit: `None` when missing; an error naming it when
+/// it is not a regular file (never opened: a FIFO cannot hang us), larger than 1 MiB, or
+/// nested deeper than 64 brackets.
+///
+/// # Errors
+///
+/// [`StoreError::Shape`] or [`StoreError::Io`].
+pub fn read_user_file(path: &std::path::Path) -> Result<Option<String>> {
+    atomic::read_user_file(path)
+}
+
 /// Replaces a file atomically (temp file in the same directory, fsync, rename, directory
 /// fsync) with the given Unix permission bits from the instant it exists.
 ///
@@ -52,6 +64,7 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8], mode: u32) -> Result<(
 }
 pub use error::{Result, StoreError};
 pub use isoformat::python_isoformat;
+pub use lock::{LOCK_TIMEOUT, lock_within};
 pub use paths::{SpecKittyHome, find_project_root};
 pub use time::{isoformat_utc, now_isoformat};
 

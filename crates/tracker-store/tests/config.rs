@@ -264,3 +264,50 @@ fn permissions_of_the_config_are_kept() {
         0o640
     );
 }
+
+#[test]
+fn regression_13_5_only_small_regular_shallow_files_are_read() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("proj");
+    fs::create_dir_all(root.join(".kittify")).unwrap();
+    let cfg = root.join(".kittify/config.yaml");
+    let config = tracker_store::ProjectConfig::at_root(&root);
+    // Deeply nested flow collections: refused at once, not parsed for half a minute.
+    fs::write(
+        &cfg,
+        format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000)),
+    )
+    .unwrap();
+    let start = Instant::now();
+    let err = config.tracker().unwrap_err().to_string();
+    assert!(start.elapsed() < Duration::from_secs(2), "bounded time");
+    assert!(err.contains("nests brackets deeper than 64"), "{err}");
+    // Too large.
+    fs::write(&cfg, "# x\n".repeat(400_000)).unwrap();
+    assert!(
+        config
+            .tracker()
+            .unwrap_err()
+            .to_string()
+            .contains("larger than 1024 KiB")
+    );
+    // A FIFO: refused without blocking on it.
+    fs::remove_file(&cfg).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&cfg)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let err = config.tracker().unwrap_err().to_string();
+    assert!(err.contains("not a regular file"), "{err}");
+    // /dev/zero as the credentials file: refused, never read.
+    let home = tracker_store::SpecKittyHome::at(dir.path().join("home"));
+    fs::create_dir_all(home.dir()).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", home.credentials_path()).unwrap();
+    let err = tracker_store::CredentialStore::new(&home)
+        .get_provider("jira")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a regular file"), "{err}");
+}

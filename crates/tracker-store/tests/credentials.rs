@@ -241,3 +241,37 @@ fn concurrent_writers_in_separate_processes_lose_nothing() {
     );
     drop(dir);
 }
+
+#[test]
+fn regression_13_7_a_held_lock_is_waited_for_a_bounded_time_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = SpecKittyHome::at(dir.path());
+    fs::create_dir_all(home.dir()).unwrap();
+    let held = fs::File::create(home.dir().join("credentials.lock")).unwrap();
+    held.lock().unwrap();
+    let store =
+        CredentialStore::new(&home).with_lock_timeout(std::time::Duration::from_millis(200));
+    let start = std::time::Instant::now();
+    let err = store
+        .set_provider("jira", &creds(&[("project_key", "A")]))
+        .unwrap_err();
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "bounded"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("credentials.lock is locked by process"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&std::process::id().to_string()),
+        "names the holder: {text}"
+    );
+    assert!(text.contains("delete the lock file"), "{text}");
+    assert!(!home.credentials_path().exists(), "nothing was written");
+    held.unlock().unwrap();
+    store
+        .set_provider("jira", &creds(&[("project_key", "A")]))
+        .unwrap();
+}
