@@ -50,7 +50,12 @@ pub(crate) enum Tracker {
     /// Bind the current project to an issue tracker workspace.
     Bind(BindArgs),
     /// Remove the tracker binding and the provider's credentials.
-    Unbind,
+    Unbind {
+        /// Remove this provider's credentials, bound or not (and the binding if it is to
+        /// this provider).
+        #[arg(long)]
+        provider: Option<String>,
+    },
     /// Show the binding, cache and routing readiness.
     Status {
         /// Print JSON.

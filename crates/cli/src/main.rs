@@ -103,10 +103,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 cwd: resolve_dir(cli.directory.as_deref())?,
                 home: home()?,
             };
+            if let Some(done) = tracker_store::recover_binding(&ctx.home)? {
+                output::diag("note", &done);
+            }
             match cmd {
                 Tracker::Providers { json } => tracker::status::providers(json),
                 Tracker::Bind(a) => tracker::bind::bind(&ctx, &a),
-                Tracker::Unbind => tracker::bind::unbind(&ctx),
+                Tracker::Unbind { provider } => tracker::bind::unbind(&ctx, provider.as_deref()),
                 Tracker::Status { json } => tracker::status::status(&ctx, json),
                 Tracker::Map(Map::Add {
                     wp_id,

@@ -1311,3 +1311,210 @@ fn regression_13_16_the_first_bind_respects_the_umask() {
         "no probe or temp file left behind"
     );
 }
+
+fn pair(env: &Env) -> (Option<String>, Option<String>) {
+    let config = fs::read_to_string(env.project().join(".kittify/config.yaml")).unwrap_or_default();
+    let workspace = config
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("workspace: "))
+        .map(|w| w.trim_matches(['"', '\'']).to_owned());
+    let creds = fs::read_to_string(env.home().join(".spec-kitty/credentials")).unwrap_or_default();
+    let key = creds
+        .lines()
+        .find_map(|l| l.strip_prefix("project_key = "))
+        .map(|k| k.trim_matches('"').to_owned());
+    (workspace, key)
+}
+
+#[test]
+fn regression_13_1_bind_is_all_or_nothing_across_both_files() {
+    let env = Env::new();
+    env.bind_jira(&[
+        "--credential",
+        "project_key=OLD",
+        "--credential",
+        "api_token=old-token",
+    ]);
+    let creds_before = fs::read_to_string(env.home().join(".spec-kitty/credentials")).unwrap();
+    let config_path = env.project().join(".kittify/config.yaml");
+    let config_before = fs::read_to_string(&config_path).unwrap();
+    // The config cannot be written (a symlink into a directory that does not exist): the
+    // old token is not replaced.
+    fs::remove_file(&config_path).unwrap();
+    std::os::unix::fs::symlink(env.dir.path().join("gone/config.yaml"), &config_path).unwrap();
+    let r = env.run(&[
+        "tracker",
+        "bind",
+        "--provider",
+        "jira",
+        "--workspace",
+        "new",
+        "--credential",
+        "project_key=NEW",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    assert_eq!(
+        fs::read_to_string(env.home().join(".spec-kitty/credentials")).unwrap(),
+        creds_before
+    );
+    assert!(!env.home().join(".spec-kitty/binding.journal").exists());
+    // The credentials cannot be written after the config was: the config is restored.
+    fs::remove_file(&config_path).unwrap();
+    fs::write(&config_path, &config_before).unwrap();
+    let creds_path = env.home().join(".spec-kitty/credentials");
+    fs::remove_file(&creds_path).unwrap();
+    std::os::unix::fs::symlink(env.dir.path().join("gone/credentials"), &creds_path).unwrap();
+    let r = env.run(&[
+        "tracker",
+        "bind",
+        "--provider",
+        "jira",
+        "--workspace",
+        "new",
+        "--credential",
+        "project_key=NEW",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    assert_eq!(
+        fs::read_to_string(&config_path).unwrap(),
+        config_before,
+        "config rolled back"
+    );
+}
+
+#[test]
+fn regression_13_1_unbind_provider_removes_credentials_bound_or_not() {
+    let env = Env::new();
+    env.bind_jira(&["--credential", &format!("api_token={SECRET}")]);
+    let r = env.run(&[
+        "tracker",
+        "bind",
+        "--provider",
+        "linear",
+        "--workspace",
+        "acme",
+        "--credential",
+        "api_key=k",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    // Jira is no longer bound, but its secret is still stored: it can be removed.
+    let r = env.run(&["tracker", "unbind", "--provider", "jira"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert!(
+        r.stdout.contains("Removed the stored jira credentials"),
+        "{}",
+        r.render()
+    );
+    assert!(
+        !fs::read_to_string(env.home().join(".spec-kitty/credentials"))
+            .unwrap()
+            .contains(SECRET)
+    );
+    // From outside any project too.
+    let outside = tempfile::tempdir().unwrap();
+    let mut c = env.cmd(&["tracker", "unbind", "--provider", "linear"]);
+    c.current_dir(outside.path());
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.render());
+    // Inside the project the linear binding is still there: that is what goes now.
+    let r = env.run(&["tracker", "unbind", "--provider", "linear"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert!(
+        r.stdout
+            .contains("Unbound linear workspace acme (no credentials were stored)"),
+        "{}",
+        r.render()
+    );
+    let r = env.run(&["tracker", "unbind", "--provider", "linear"]);
+    assert_eq!(r.code, 1, "nothing left to remove: {}", r.render());
+}
+
+const CRASH_ENV: &str = "SPEC_KITTY_CLI_TEST_CRASH_LOOP";
+
+#[test]
+fn regression_13_1_kill_9_during_binds_never_leaves_a_mixed_pair() {
+    use std::time::Duration;
+    let env = Env::new();
+    // A large config, so a write takes a while.
+    let big: String = (0..3000).map(|i| format!("# padding line {i}\n")).collect();
+    fs::write(
+        env.project().join(".kittify/config.yaml"),
+        format!("project:\n  slug: spec-kitty\n{big}"),
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_spec-kitty");
+    let script = format!(
+        "while true; do for p in A B; do '{bin}' tracker bind --provider jira --workspace ws-$p --credential project_key=$p >/dev/null 2>&1; done; done"
+    );
+    let _ = CRASH_ENV;
+    let mut seen_both = [false, false];
+    for round in 0..25u64 {
+        let mut c = Command::new("sh");
+        c.args(["-c", &script])
+            .env_clear()
+            .env("HOME", env.home())
+            .env("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .current_dir(env.project());
+        let mut child = c.spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(20 + (round * 37) % 90));
+        // Kill the whole loop and the bind it is in the middle of.
+        let _ = Command::new("pkill")
+            .args(["-9", "-P", &child.id().to_string()])
+            .status();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // The next command finishes or rolls back whatever was interrupted.
+        let r = env.run(&["tracker", "status"]);
+        assert_eq!(r.code, 0, "{}", r.render());
+        let (ws, key) = pair(&env);
+        match (ws.as_deref(), key.as_deref()) {
+            (Some("ws-A"), Some("A")) => seen_both[0] = true,
+            (Some("ws-B"), Some("B")) => seen_both[1] = true,
+            (None, None) => {}
+            other => panic!("round {round}: a mixed pair {other:?}"),
+        }
+        assert!(!env.home().join(".spec-kitty/binding.journal").exists());
+    }
+    assert!(seen_both[0] || seen_both[1], "the binds ran");
+}
+
+#[test]
+fn regression_13_1_parallel_binds_end_as_one_whole_pair() {
+    let env = Env::new();
+    let big: String = (0..3000).map(|i| format!("# padding line {i}\n")).collect();
+    fs::write(
+        env.project().join(".kittify/config.yaml"),
+        format!("project:\n  slug: spec-kitty\n{big}"),
+    )
+    .unwrap();
+    for round in 0..3 {
+        let children: Vec<_> = (0..10)
+            .map(|i| {
+                env.cmd(&[
+                    "tracker",
+                    "bind",
+                    "--provider",
+                    "jira",
+                    "--workspace",
+                    &format!("ws-{i}"),
+                    "--credential",
+                    &format!("project_key={i}"),
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+            })
+            .collect();
+        for mut c in children {
+            assert!(c.wait().unwrap().success(), "round {round}");
+        }
+        let (ws, key) = pair(&env);
+        assert_eq!(
+            ws.as_deref().and_then(|w| w.strip_prefix("ws-")),
+            key.as_deref(),
+            "round {round}"
+        );
+    }
+}

@@ -11,6 +11,15 @@ use crate::error::{Result, io};
 /// Replaces `path` with `bytes`. The new file gets `mode` (Unix permission bits) from the
 /// instant it is created: the temp file is created 0600 and only then widened to `mode`.
 pub(crate) fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    // A symlink is written through: its target gets the new content, the link stays.
+    let resolved;
+    let path = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            resolved = fs::canonicalize(path).map_err(io("following the symlink", path))?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".spec-kitty-")

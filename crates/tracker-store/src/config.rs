@@ -206,6 +206,12 @@ impl ProjectConfig {
     ///
     /// A read/write error, malformed YAML (file untouched), or a failed verification.
     pub fn set_tracker(&self, config: &TrackerConfig) -> Result<()> {
+        let edited = self.planned_set_tracker(config)?;
+        self.write_text(&edited)
+    }
+
+    /// The file's text with the `tracker:` section `config`, verified (nothing is written).
+    pub(crate) fn planned_set_tracker(&self, config: &TrackerConfig) -> Result<String> {
         let text = self.read_text()?.unwrap_or_default();
         let before = self.parse(&text)?;
         if let Some(t) = before.get("tracker")
@@ -230,7 +236,8 @@ impl ProjectConfig {
         };
         let mut expected = before.clone();
         expected.insert(Value::from("tracker"), tracker_value(config));
-        self.verify_and_write(&edited, &before, &expected)
+        self.verify(&edited, &before, &expected)?;
+        Ok(edited)
     }
 
     /// Removes the `tracker:` section (unbind), keeping the rest of the file byte for byte.
@@ -240,12 +247,21 @@ impl ProjectConfig {
     ///
     /// As [`ProjectConfig::set_tracker`].
     pub fn clear_tracker(&self) -> Result<()> {
+        match self.planned_clear_tracker()? {
+            Some(edited) => self.write_text(&edited),
+            None => Ok(()),
+        }
+    }
+
+    /// The file's text without its `tracker:` section, verified; `None` when there is no
+    /// file or no section (nothing is written).
+    pub(crate) fn planned_clear_tracker(&self) -> Result<Option<String>> {
         let Some(text) = self.read_text()? else {
-            return Ok(());
+            return Ok(None);
         };
         let before = self.parse(&text)?;
         if !before.contains_key("tracker") {
-            return Ok(());
+            return Ok(None);
         }
         let Some(range) = find_top_level_block(&text, "tracker") else {
             return Err(StoreError::EditVerification {
@@ -257,10 +273,16 @@ impl ProjectConfig {
         let edited = format!("{}{}", &text[..range.start], &text[range.end..]);
         let mut expected = before.clone();
         expected.remove("tracker");
-        self.verify_and_write(&edited, &before, &expected)
+        self.verify(&edited, &before, &expected)?;
+        Ok(Some(edited))
     }
 
-    fn verify_and_write(&self, edited: &str, before: &Mapping, expected: &Mapping) -> Result<()> {
+    /// The file's text as it is now (`None`: no file).
+    pub(crate) fn current_text(&self) -> Result<Option<String>> {
+        self.read_text()
+    }
+
+    fn verify(&self, edited: &str, before: &Mapping, expected: &Mapping) -> Result<()> {
         let after = self
             .parse(edited)
             .map_err(|e| StoreError::EditVerification {
@@ -287,6 +309,11 @@ impl ProjectConfig {
                 detail: "the order of the other sections changed".to_owned(),
             });
         }
+        Ok(())
+    }
+
+    /// Replaces the file with `text` (its mode kept; a new file gets the umask's).
+    pub(crate) fn write_text(&self, edited: &str) -> Result<()> {
         if let Some(dir) = self.path.parent() {
             fs::create_dir_all(dir).map_err(io("creating", dir))?;
         }
@@ -302,6 +329,19 @@ impl ProjectConfig {
             new_mode()
         };
         atomic::replace(&self.path, edited.as_bytes(), mode)
+    }
+
+    /// Restores the file to `text`, or removes it when it did not exist.
+    pub(crate) fn restore(&self, text: Option<&str>) -> Result<()> {
+        match text {
+            Some(t) => self.write_text(t),
+            None => match fs::remove_file(&self.path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(io("removing", &self.path)(e))
+                }
+                _ => Ok(()),
+            },
+        }
     }
 }
 

@@ -76,7 +76,7 @@ pub struct CredentialStore {
     lock_timeout: std::time::Duration,
 }
 
-struct Lock(#[allow(dead_code)] File);
+pub(crate) struct Lock(#[allow(dead_code)] File);
 
 impl CredentialStore {
     /// The store of `home`.
@@ -103,7 +103,7 @@ impl CredentialStore {
         &self.path
     }
 
-    fn lock(&self) -> Result<Lock> {
+    pub(crate) fn lock(&self) -> Result<Lock> {
         if let Some(dir) = self.lock_path.parent() {
             create_private_dir(dir)?;
         }
@@ -229,6 +229,12 @@ impl CredentialStore {
     /// A lock, read or write error, or malformed TOML (the file is left as it was).
     pub fn set_provider(&self, provider: &str, values: &Credentials) -> Result<()> {
         let _lock = self.lock()?;
+        let text = self.planned_set(provider, values)?;
+        self.write_text(&text)
+    }
+
+    /// The file's text after replacing the table `provider` (nothing is written).
+    pub(crate) fn planned_set(&self, provider: &str, values: &Credentials) -> Result<String> {
         let mut doc = self.read_doc()?;
         self.providers_table(&doc)?;
         let mut table = Table::new();
@@ -264,7 +270,7 @@ impl CredentialStore {
                 });
             }
         }
-        self.write(&doc)
+        Ok(doc.to_string())
     }
 
     /// Removes the credentials of `provider`; other providers and tables are kept.
@@ -274,12 +280,21 @@ impl CredentialStore {
     /// As [`CredentialStore::set_provider`].
     pub fn clear_provider(&self, provider: &str) -> Result<bool> {
         let _lock = self.lock()?;
+        match self.planned_clear(provider)? {
+            Some(text) => self.write_text(&text).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// The file's text without the table `provider`; `None` when there is no such table
+    /// (nothing is written).
+    pub(crate) fn planned_clear(&self, provider: &str) -> Result<Option<String>> {
         let mut doc = self.read_doc()?;
         if self
             .providers_table(&doc)?
             .is_none_or(|p| !p.contains_key(provider))
         {
-            return Ok(false);
+            return Ok(None);
         }
         let removed = doc
             .get_mut("tracker")
@@ -287,10 +302,12 @@ impl CredentialStore {
             .and_then(Item::as_table_mut)
             .and_then(|p| p.remove(provider))
             .is_some();
-        if removed {
-            self.write(&doc)?;
-        }
-        Ok(removed)
+        Ok(removed.then(|| doc.to_string()))
+    }
+
+    /// The file's text as it is now (`None`: no file).
+    pub(crate) fn current_text(&self) -> Result<Option<String>> {
+        crate::atomic::read_user_file(&self.path)
     }
 
     /// The Python CLI's SaaS login (`[user]`, `[server]`, `[tokens]`), as stored; every
@@ -344,10 +361,28 @@ impl CredentialStore {
     }
 
     fn write(&self, doc: &DocumentMut) -> Result<()> {
+        self.write_text(&doc.to_string())
+    }
+
+    /// Replaces the file with `text` (0600, atomically, through a symlink).
+    pub(crate) fn write_text(&self, text: &str) -> Result<()> {
         if let Some(dir) = self.path.parent() {
             create_private_dir(dir)?;
         }
-        atomic::replace(&self.path, doc.to_string().as_bytes(), 0o600)
+        atomic::replace(&self.path, text.as_bytes(), 0o600)
+    }
+
+    /// Restores the file to `text`, or removes it when it did not exist.
+    pub(crate) fn restore(&self, text: Option<&str>) -> Result<()> {
+        match text {
+            Some(t) => self.write_text(t),
+            None => match std::fs::remove_file(&self.path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(io("removing", &self.path)(e))
+                }
+                _ => Ok(()),
+            },
+        }
     }
 }
 

@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 mod atomic;
+mod binding;
 mod cache;
 mod canonical;
 mod config;
@@ -32,6 +33,7 @@ mod lock;
 mod paths;
 mod time;
 
+pub use binding::{bind, recover as recover_binding, unbind};
 pub use cache::{
     BUSY_TIMEOUT, CanonicalIssue, Checkpoint, IssueCache, IssueRef, IssueRow, Mapping, PageCounts,
     cache_path, cache_scope, checkpoint_key,

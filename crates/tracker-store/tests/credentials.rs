@@ -275,3 +275,33 @@ fn regression_13_7_a_held_lock_is_waited_for_a_bounded_time_and_named() {
         .set_provider("jira", &creds(&[("project_key", "A")]))
         .unwrap();
 }
+
+#[test]
+fn regression_13_8_a_symlinked_credentials_file_is_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = SpecKittyHome::at(dir.path().join("home"));
+    fs::create_dir_all(home.dir()).unwrap();
+    let target = dir.path().join("dotfiles-credentials");
+    fs::write(
+        &target,
+        "[tracker.providers.jira]\napi_token = \"old-secret\"\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&target, home.credentials_path()).unwrap();
+    let store = CredentialStore::new(&home);
+    store
+        .set_provider("jira", &creds(&[("api_token", "new")]))
+        .unwrap();
+    assert!(
+        fs::symlink_metadata(home.credentials_path())
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link stays a link"
+    );
+    let text = fs::read_to_string(&target).unwrap();
+    assert!(
+        text.contains("\"new\"") && !text.contains("old-secret"),
+        "the target has no stale secret: {text}"
+    );
+}

@@ -5,7 +5,7 @@ use routing_core::{
     CredentialValue, Provider, SUPPORTED_PROVIDERS, is_valid_provider_name, normalize_provider,
     suggest_provider,
 };
-use tracker_store::{Credentials, ProjectConfig, TrackerConfig, set_owner};
+use tracker_store::{Credentials, TrackerConfig, set_owner};
 
 use super::{Context, key_list, owners_text, readiness};
 use crate::args::BindArgs;
@@ -52,9 +52,6 @@ pub(crate) fn bind(ctx: &Context, args: &BindArgs) -> Result<()> {
     for kv in &args.credentials {
         creds.insert(kv.key.clone(), CredentialValue::String(kv.value.clone()));
     }
-    // Read both files first: a malformed one stops the bind before anything is written.
-    let project = ProjectConfig::at_root(&root);
-    project.tracker()?;
     let store = ctx.credentials();
     let existing = store.find_provider(&provider)?.credentials;
     let config = TrackerConfig {
@@ -63,10 +60,14 @@ pub(crate) fn bind(ctx: &Context, args: &BindArgs) -> Result<()> {
         doctrine_mode: mode,
         field_owners: owners,
     };
-    if !creds.is_empty() {
-        store.set_provider(&provider, &creds)?;
-    }
-    project.set_tracker(&config)?;
+    // One operation across both files: both prepared and verified first, then written
+    // under one lock with an intent journal (tracker_store::bind).
+    tracker_store::bind(
+        &ctx.home,
+        &root,
+        &config,
+        (!creds.is_empty()).then_some((provider.as_str(), &creds)),
+    )?;
     let stored = if creds.is_empty() { existing } else { creds };
     let (_, routing) = readiness(&provider, &stored);
     let text = format!("Bound {} workspace {workspace}\n", provider)
@@ -79,22 +80,50 @@ pub(crate) fn bind(ctx: &Context, args: &BindArgs) -> Result<()> {
     Ok(out(&text)?)
 }
 
-pub(crate) fn unbind(ctx: &Context) -> Result<()> {
-    let Some(b) = ctx.binding()? else {
-        bail!("this project has no tracker binding; nothing to unbind");
+pub(crate) fn unbind(ctx: &Context, provider: Option<&str>) -> Result<()> {
+    let Some(provider) = provider else {
+        let Some(b) = ctx.binding()? else {
+            bail!(
+                "this project has no tracker binding; nothing to unbind (to remove a provider's stored credentials anyway, pass --provider)"
+            );
+        };
+        let removed =
+            tracker_store::unbind(&ctx.home, Some(&b.root), b.credentials_table.as_deref())?;
+        return Ok(out(&format!(
+            "Unbound {} workspace {} ({})\n",
+            b.provider,
+            b.workspace,
+            if removed {
+                "credentials removed"
+            } else {
+                "no credentials were stored"
+            }
+        ))?);
     };
-    ProjectConfig::at_root(&b.root).clear_tracker()?;
-    let removed = match &b.credentials_table {
-        Some(table) => ctx.credentials().clear_provider(table)?,
-        None => false,
+    let provider = normalize_provider(provider);
+    // Outside a project, or beside a config that cannot be read, the credentials can
+    // still be removed: a secret is never stranded.
+    let binding = ctx.binding().ok().flatten();
+    let table = ctx.credentials().find_provider(&provider)?.table;
+    let bound_here = binding.filter(|b| b.provider == provider);
+    let removed = tracker_store::unbind(
+        &ctx.home,
+        bound_here.as_ref().map(|b| b.root.as_path()),
+        table.as_deref(),
+    )?;
+    let what = match (&bound_here, removed) {
+        (Some(b), true) => format!(
+            "Unbound {provider} workspace {} (credentials removed)",
+            b.workspace
+        ),
+        (Some(b), false) => format!(
+            "Unbound {provider} workspace {} (no credentials were stored)",
+            b.workspace
+        ),
+        (None, true) => format!("Removed the stored {provider} credentials"),
+        (None, false) => bail!(
+            "no {provider} binding here and no {provider} credentials stored; nothing to remove"
+        ),
     };
-    let creds = if removed {
-        "credentials removed"
-    } else {
-        "no credentials were stored"
-    };
-    Ok(out(&format!(
-        "Unbound {} workspace {} ({creds})\n",
-        b.provider, b.workspace
-    ))?)
+    Ok(out(&format!("{what}\n"))?)
 }
