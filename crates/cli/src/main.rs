@@ -136,16 +136,57 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS, // 0
         Err(e) => {
-            let message = e.chain().map(ToString::to_string).collect::<Vec<_>>();
-            // Library errors already say what to do; context layers are joined on one line.
-            output::diag("error", &message.join(": "));
+            output::diag("error", &one_message(&e));
             ExitCode::from(error::exit_code(&e))
         }
     }
 }
 
+/// The error and its causes on one line, each said once: a cause whose text the message
+/// already holds (a library error that prints its source) is not repeated.
+fn one_message(e: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    // One line, and no control character reaches the terminal (library and server text
+    // is already cut to length where it enters).
+    message
+        .chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => " ".to_owned(),
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn regression_13_13_each_cause_is_said_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("tracker cache /x.db: {source}")]
+        struct Outer {
+            source: std::io::Error,
+        }
+        let e = anyhow::Error::new(Outer {
+            source: std::io::Error::other("database is locked"),
+        })
+        .context("reading the cache");
+        assert_eq!(
+            super::one_message(&e),
+            "reading the cache: tracker cache /x.db: database is locked"
+        );
+    }
+
     #[test]
     fn the_sync_flag_takes_the_python_spellings() {
         for on in ["1", "true", "YES", " on "] {

@@ -21,6 +21,7 @@ pub(crate) fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         _ => path,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
+    remove_stale_temp_files(dir);
     let mut tmp = tempfile::Builder::new()
         .prefix(".spec-kitty-")
         .suffix(".tmp")
@@ -113,6 +114,33 @@ pub(crate) fn umask_mode(dir: &Path, fallback: u32) -> u32 {
     {
         let _ = dir;
         fallback
+    }
+}
+
+/// Temp files older than this are leftovers of a killed write.
+const STALE_TEMP: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes `.spec-kitty-*.tmp` files a killed write left in `dir` (older than a minute, so
+/// a write in progress elsewhere is never touched). Best effort.
+fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(".spec-kitty-") && name.ends_with(".tmp")) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMP);
+        if old {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }
 

@@ -761,26 +761,22 @@ impl IssueCache {
                 "the work package id is empty".to_owned(),
             ));
         }
-        let existing: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT wp_id FROM tracker_mappings WHERE system = ?1 AND workspace = ?2 AND external_id = ?3",
-                params![reference.system, reference.workspace, reference.id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(self.err())?;
-        if let Some(existing_wp) = existing
-            && existing_wp != wp_id
-        {
-            return Err(StoreError::MappingConflict {
-                system: reference.system.clone(),
-                workspace: reference.workspace.clone(),
-                external_id: reference.id.clone(),
-                existing_wp,
-            });
-        }
-        self.write(|tx| {
+        // The check and the write in one IMMEDIATE transaction: of two parallel `map add`s
+        // of one issue, the loser sees the winner's row and gets "already mapped", never a
+        // raw UNIQUE error.
+        let existing = self.write(|tx| {
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT wp_id FROM tracker_mappings WHERE system = ?1 AND workspace = ?2 AND external_id = ?3",
+                    params![reference.system, reference.workspace, reference.id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(existing_wp) = existing
+                && existing_wp != wp_id
+            {
+                return Ok(Some(existing_wp));
+            }
             tx.execute(
                 "INSERT INTO tracker_mappings(wp_id, system, workspace, external_id, external_key, external_url, created_at, updated_at)
                  VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
@@ -789,9 +785,18 @@ impl IssueCache {
                     external_key = excluded.external_key, external_url = excluded.external_url,
                     updated_at = excluded.updated_at",
                 params![wp_id, reference.system, reference.workspace, reference.id, reference.key, reference.url, now],
-            )
+            )?;
+            Ok(None)
         })?;
-        Ok(())
+        match existing {
+            Some(existing_wp) => Err(StoreError::MappingConflict {
+                system: reference.system.clone(),
+                workspace: reference.workspace.clone(),
+                external_id: reference.id.clone(),
+                existing_wp,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Every mapping (all systems), ordered by `wp_id` then `system`.

@@ -82,7 +82,7 @@ pub enum StoreError {
         detail: String,
     },
     /// A SQLite operation failed.
-    #[error("tracker cache {}: {source}", path.display())]
+    #[error("tracker cache {}: {source}{}", path.display(), sqlite_hint(source))]
     Sqlite {
         /// The database file.
         path: PathBuf,
@@ -145,5 +145,18 @@ pub(crate) fn io(
         action,
         path,
         source,
+    }
+}
+
+/// What to do about a SQLite error a user can act on.
+fn sqlite_hint(e: &rusqlite::Error) -> &'static str {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            "; another spec-kitty command is using the cache: try again when it has finished"
+        }
+        Some(rusqlite::ErrorCode::ReadOnly) => {
+            "; the cache file or its directory is read-only: check its permissions"
+        }
+        _ => "",
     }
 }

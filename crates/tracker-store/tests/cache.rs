@@ -296,3 +296,37 @@ fn rows_with_invalid_json_are_reported_by_identity() {
     );
     let _ = json!(null);
 }
+
+#[test]
+fn regression_13_14_parallel_map_adds_of_one_issue_give_already_mapped_to_the_loser() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    drop(tracker_store::IssueCache::open(&path).unwrap());
+    let r = tracker_store::IssueRef {
+        system: "jira".into(),
+        workspace: "w".into(),
+        id: "1".into(),
+        key: None,
+        url: None,
+    };
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let (path, r) = (path.clone(), r.clone());
+            std::thread::spawn(move || {
+                let mut c = tracker_store::IssueCache::open(&path).unwrap();
+                c.upsert_mapping(&format!("WP{i:02}"), &r, "2026-01-01T00:00:00+00:00")
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    for e in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(e.contains("already mapped"), "{e}");
+        assert!(!e.contains("UNIQUE"), "{e}");
+    }
+}

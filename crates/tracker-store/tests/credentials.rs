@@ -305,3 +305,30 @@ fn regression_13_8_a_symlinked_credentials_file_is_written_through() {
         "the target has no stale secret: {text}"
     );
 }
+
+#[test]
+fn regression_13_15_temp_files_a_killed_write_left_are_cleaned_on_the_next_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = SpecKittyHome::at(dir.path());
+    fs::create_dir_all(home.dir()).unwrap();
+    let stale = home.dir().join(".spec-kitty-AbC123.tmp");
+    let fresh = home.dir().join(".spec-kitty-XyZ789.tmp");
+    for p in [&stale, &fresh] {
+        fs::write(p, "secret copy").unwrap();
+    }
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+    fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    CredentialStore::new(&home)
+        .set_provider("jira", &creds(&[("project_key", "A")]))
+        .unwrap();
+    assert!(!stale.exists(), "a leftover from a killed write is removed");
+    assert!(
+        fresh.exists(),
+        "a temp file that may be in use is left alone"
+    );
+}
