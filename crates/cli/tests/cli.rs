@@ -158,8 +158,11 @@ fn seed_issue(env: &Env, scope_db: &Path) {
 
 fn cache_db(env: &Env) -> PathBuf {
     let dir = env.home().join(".spec-kitty/trackers");
-    let entry = fs::read_dir(&dir).unwrap().next().unwrap().unwrap();
-    entry.path()
+    fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "db"))
+        .unwrap()
 }
 
 #[test]
@@ -1517,4 +1520,69 @@ fn regression_13_1_parallel_binds_end_as_one_whole_pair() {
             "round {round}"
         );
     }
+}
+
+#[test]
+fn regression_13_10_read_only_commands_leave_the_cache_as_they_found_it() {
+    let env = Env::new();
+    let s = server();
+    env.bind_jira(&["--credential", "project_key=ACME"]);
+    let trackers = env.home().join(".spec-kitty/trackers");
+    for args in [
+        &["tracker", "status"][..],
+        &["tracker", "map", "list"],
+        &[
+            "tracker",
+            "sync",
+            "publish",
+            "--dry-run",
+            "--server-url",
+            &s.url(),
+        ],
+    ] {
+        let r = env.run(args);
+        assert_eq!(r.code, 0, "{}", r.render());
+    }
+    assert!(
+        !trackers.exists() || fs::read_dir(&trackers).unwrap().next().is_none(),
+        "no cache was created"
+    );
+    // A cache the Python CLI made (rollback journal): not switched to WAL, not changed.
+    let r = env.run(&[
+        "tracker",
+        "map",
+        "add",
+        "--wp-id",
+        "WP01",
+        "--external-id",
+        "1",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let db = cache_db(&env);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.query_row("PRAGMA journal_mode=DELETE", [], |r| r.get::<_, String>(0))
+        .unwrap();
+    drop(conn);
+    let before = fs::read(&db).unwrap();
+    for args in [
+        &["tracker", "status"][..],
+        &["tracker", "map", "list"],
+        &[
+            "tracker",
+            "sync",
+            "publish",
+            "--dry-run",
+            "--server-url",
+            &s.url(),
+        ],
+    ] {
+        let r = env.run(args);
+        assert_eq!(r.code, 0, "{}", r.render());
+    }
+    assert_eq!(fs::read(&db).unwrap(), before, "byte for byte");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "delete");
 }

@@ -318,6 +318,37 @@ impl IssueCache {
         Ok(cache)
     }
 
+    /// Opens the cache at `path` for reading only: nothing is created or converted (no WAL
+    /// switch), so read-only commands leave the file as they found it and work on a
+    /// read-only cache. A cache that does not exist reads as an empty one (in memory).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotADatabase`], [`StoreError::ForeignDatabase`], or a SQLite error.
+    pub fn open_read_only(path: &Path) -> Result<IssueCache> {
+        let err = |e| classify(path, e);
+        if !path.exists() {
+            let conn = Connection::open_in_memory().map_err(err)?;
+            conn.execute_batch(SCHEMA).map_err(err)?;
+            return Ok(IssueCache {
+                path: path.to_path_buf(),
+                conn,
+            });
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+        let cache = IssueCache {
+            path: path.to_path_buf(),
+            conn,
+        };
+        cache.check_schema()?;
+        Ok(cache)
+    }
+
     /// The database file.
     #[must_use]
     pub fn path(&self) -> &Path {

@@ -49,7 +49,7 @@ pub(crate) fn list(ctx: &Context, as_json: bool) -> Result<()> {
     let b = ctx.require_binding()?;
     let path = b.cache_path(&ctx.home);
     let mappings = if path.exists() {
-        IssueCache::open(&path)?.list_mappings()?
+        IssueCache::open_read_only(&path)?.list_mappings()?
     } else {
         Vec::new()
     };

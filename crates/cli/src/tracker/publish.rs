@@ -83,7 +83,7 @@ pub(crate) fn publish(ctx: &Context, args: &PublishArgs) -> Result<()> {
             ),
         );
     }
-    let cache = IssueCache::open(&b.cache_path(&ctx.home))?;
+    let cache = IssueCache::open_read_only(&b.cache_path(&ctx.home))?;
     if args.dry_run {
         let plan = tracker_client::dry_run(&cache, &source, &opts)?;
         return print_dry_run(&plan, args.json);

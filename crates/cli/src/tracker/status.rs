@@ -51,7 +51,7 @@ pub(crate) fn status(ctx: &Context, as_json: bool) -> Result<()> {
     };
     let path = b.cache_path(&ctx.home);
     let (issues, mappings) = if path.exists() {
-        let cache = IssueCache::open(&path)?;
+        let cache = IssueCache::open_read_only(&path)?;
         (
             cache.count_issues(&b.provider)?,
             cache.list_mappings()?.len() as u64,
