@@ -114,8 +114,19 @@ impl ProjectConfig {
         &self.path
     }
 
+    /// The file's text without a UTF-8 byte-order mark (editors on Windows add one).
     fn read_text(&self) -> Result<Option<String>> {
-        atomic::read_user_file(&self.path)
+        Ok(atomic::read_user_file(&self.path)?
+            .map(|t| t.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(t)))
+    }
+
+    /// Whether the file on disk starts with a byte-order mark (kept when it is rewritten).
+    fn has_bom(&self) -> bool {
+        use std::io::Read;
+        let mut head = [0u8; 3];
+        fs::File::open(&self.path)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok_and(|()| head == [0xEF, 0xBB, 0xBF])
     }
 
     fn parse(&self, text: &str) -> Result<Mapping> {
@@ -328,6 +339,10 @@ impl ProjectConfig {
         } else {
             new_mode()
         };
+        if self.has_bom() {
+            let with_bom = format!("\u{feff}{edited}");
+            return atomic::replace(&self.path, with_bom.as_bytes(), mode);
+        }
         atomic::replace(&self.path, edited.as_bytes(), mode)
     }
 

@@ -132,21 +132,55 @@ impl CredentialStore {
         })
     }
 
-    fn providers_table<'d>(&self, doc: &'d DocumentMut) -> Result<Option<&'d Table>> {
+    /// `[tracker.providers]`, as a table or an inline table. Every provider entry in it must
+    /// be a table: an array of tables (`[[tracker.providers.jira]]`) is refused by name,
+    /// never read as empty and overwritten.
+    fn providers_table<'d>(
+        &self,
+        doc: &'d DocumentMut,
+    ) -> Result<Option<&'d dyn toml_edit::TableLike>> {
         let Some(tracker) = doc.get("tracker") else {
             return Ok(None);
         };
-        let shape = |what: &str| StoreError::Shape {
+        let shape = |message: String| StoreError::Shape {
             path: self.path.clone(),
-            message: format!("`{what}` is not a table"),
+            message,
         };
-        let tracker = tracker.as_table().ok_or_else(|| shape("tracker"))?;
-        match tracker.get("providers") {
-            None => Ok(None),
-            Some(p) => p
-                .as_table()
-                .map(Some)
-                .ok_or_else(|| shape("tracker.providers")),
+        let tracker = tracker
+            .as_table_like()
+            .ok_or_else(|| shape("`tracker` is not a table".to_owned()))?;
+        let Some(providers) = tracker.get("providers") else {
+            return Ok(None);
+        };
+        let providers = providers
+            .as_table_like()
+            .ok_or_else(|| shape("`tracker.providers` is not a table".to_owned()))?;
+        if let Some((name, _)) = providers.iter().find(|(_, v)| v.as_table_like().is_none()) {
+            return Err(shape(format!(
+                "`tracker.providers.{name}` is not a table (an array of tables, [[...]]?); write it as [tracker.providers.{name}]"
+            )));
+        }
+        Ok(Some(providers))
+    }
+
+    /// Turns inline `tracker = {...}` / `providers = {...}` into ordinary tables so they
+    /// can be edited (the same keys and values).
+    fn expand_inline(doc: &mut DocumentMut) {
+        fn expand(item: &mut Item) {
+            if let Some(inline) = item.as_inline_table() {
+                *item = Item::Table(inline.clone().into_table());
+            }
+        }
+        if let Some(tracker) = doc.get_mut("tracker") {
+            expand(tracker);
+            if let Some(p) = tracker.as_table_mut().and_then(|t| t.get_mut("providers")) {
+                expand(p);
+                if let Some(providers) = p.as_table_mut() {
+                    for (_, entry) in providers.iter_mut() {
+                        expand(entry);
+                    }
+                }
+            }
         }
     }
 
@@ -237,6 +271,7 @@ impl CredentialStore {
     pub(crate) fn planned_set(&self, provider: &str, values: &Credentials) -> Result<String> {
         let mut doc = self.read_doc()?;
         self.providers_table(&doc)?;
+        Self::expand_inline(&mut doc);
         let mut table = Table::new();
         for (k, v) in values {
             if is_blank(k) {
@@ -296,6 +331,7 @@ impl CredentialStore {
         {
             return Ok(None);
         }
+        Self::expand_inline(&mut doc);
         let removed = doc
             .get_mut("tracker")
             .and_then(|t| t.get_mut("providers"))

@@ -311,3 +311,32 @@ fn regression_13_5_only_small_regular_shallow_files_are_read() {
         .to_string();
     assert!(err.contains("not a regular file"), "{err}");
 }
+
+#[test]
+fn regression_13_12_a_config_with_a_byte_order_mark_binds_and_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("proj");
+    fs::create_dir_all(root.join(".kittify")).unwrap();
+    let cfg = root.join(".kittify/config.yaml");
+    fs::write(&cfg, "\u{feff}project:\n  slug: spec-kitty\n").unwrap();
+    let config = tracker_store::ProjectConfig::at_root(&root);
+    assert_eq!(config.identity().slug.as_deref(), Some("spec-kitty"));
+    let t = tracker_store::TrackerConfig {
+        provider: Some("jira".into()),
+        workspace: Some("w".into()),
+        ..tracker_store::TrackerConfig::default()
+    };
+    config.set_tracker(&t).unwrap();
+    let text = fs::read_to_string(&cfg).unwrap();
+    assert!(
+        text.starts_with("\u{feff}project:\n  slug: spec-kitty\n"),
+        "{text:?}"
+    );
+    assert_eq!(text.matches('\u{feff}').count(), 1);
+    assert_eq!(config.tracker().unwrap().binding(), Some(("jira", "w")));
+    config.clear_tracker().unwrap();
+    assert_eq!(
+        fs::read_to_string(&cfg).unwrap(),
+        "\u{feff}project:\n  slug: spec-kitty\n"
+    );
+}

@@ -332,3 +332,50 @@ fn regression_13_15_temp_files_a_killed_write_left_are_cleaned_on_the_next_write
         "a temp file that may be in use is left alone"
     );
 }
+
+#[test]
+fn regression_13_11_inline_tables_are_read_and_arrays_of_tables_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = SpecKittyHome::at(dir.path());
+    fs::create_dir_all(home.dir()).unwrap();
+    fs::write(
+        home.credentials_path(),
+        "tracker = {providers = {jira = {project_key = \"ACME\"}, linear = {team_id = \"T\"}}}\n",
+    )
+    .unwrap();
+    let store = CredentialStore::new(&home);
+    assert_eq!(
+        store.get_provider("jira").unwrap()["project_key"],
+        CredentialValue::String("ACME".into())
+    );
+    store
+        .set_provider("jira", &creds(&[("project_key", "NEW")]))
+        .unwrap();
+    assert_eq!(
+        store.get_provider("jira").unwrap()["project_key"],
+        CredentialValue::String("NEW".into())
+    );
+    assert_eq!(
+        store.get_provider("linear").unwrap()["team_id"],
+        CredentialValue::String("T".into()),
+        "the other inline entry is kept"
+    );
+    // An array of tables is not understood: refused, never overwritten.
+    let odd = "[[tracker.providers.jira]]\nproject_key = \"A\"\n";
+    fs::write(home.credentials_path(), odd).unwrap();
+    let err = store.get_provider("jira").unwrap_err().to_string();
+    assert!(
+        err.contains("`tracker.providers.jira` is not a table"),
+        "{err}"
+    );
+    assert!(
+        store
+            .set_provider("jira", &creds(&[("project_key", "B")]))
+            .is_err()
+    );
+    assert_eq!(
+        fs::read_to_string(home.credentials_path()).unwrap(),
+        odd,
+        "left as it was"
+    );
+}
