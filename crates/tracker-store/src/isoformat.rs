@@ -1,9 +1,10 @@
 //! ISO 8601 timestamps re-rendered as Python's `datetime.fromisoformat(s).isoformat()`, so
 //! the same cache gives the same snapshot bytes as the Python CLI.
 //!
-//! Accepted (as Python 3.11): `YYYY-MM-DD` or `YYYYMMDD`; then optionally any one separator
-//! character and a time `HH[:MM[:SS[.f…]]]` or `HHMM[SS[.f…]]` (`,` also separates the
-//! fraction, digits past 6 are truncated); then optionally an offset `Z` or
+//! Accepted (as Python 3.11's C parser): `YYYY-MM-DD` or `YYYYMMDD`; then optionally any one
+//! separator character and a time `HH[:MM[:SS]]` or `HHMM[SS]`, with a fraction (`.` or
+//! `,`, digits past 6 truncated) after any of its parts, or right after basic-format
+//! seconds; then optionally an offset `Z` or
 //! `±HH[:MM[:SS[.ffffff]]]` / `±HHMM[SS]`, which may follow a space. ISO week dates are not
 //! accepted (they give `None`).
 //!
@@ -42,55 +43,59 @@ impl Cursor<'_> {
         self.i >= self.b.len()
     }
 
-    /// `:MM`, `:MM:SS[.f]` (extended, when `extended`) or `MM`, `MMSS[.f]` (basic).
+    /// The rest of a time after its hour: `:MM`, `:MM:SS` (extended, when `extended`) or
+    /// `MM`, `MMSS` (basic), as CPython 3.11's C parser reads them: a fraction (`.` or
+    /// `,`, then digits, past 6 truncated) may follow the hour, the minutes or the seconds,
+    /// and in the basic format digits right after the seconds are a fraction too
+    /// (`2026-02-12.123456789` is 12:34:56.789).
     fn clock_tail(
         &mut self,
         extended: bool,
         max_fraction: Option<usize>,
     ) -> Option<(u32, u32, u32)> {
-        let (mut minute, mut second, mut micros) = (0, 0, 0);
-        let sep = |c: &mut Self| !extended || c.eat(b':');
-        if self.peek().is_some_and(|c| {
-            if extended {
-                c == b':'
-            } else {
-                c.is_ascii_digit()
-            }
-        }) {
-            if !sep(self) {
-                return None;
-            }
-            minute = self.digits(2)?;
-            if self.peek().is_some_and(|c| {
-                if extended {
-                    c == b':'
-                } else {
-                    c.is_ascii_digit()
-                }
-            }) {
-                if !sep(self) {
-                    return None;
-                }
-                second = self.digits(2)?;
-                if matches!(self.peek(), Some(b'.' | b',')) {
+        let mut comps = [0u32; 2];
+        for k in 0..2 {
+            match self.peek() {
+                Some(b'.' | b',') => {
                     self.i += 1;
-                    let start = self.i;
-                    while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-                        self.i += 1;
-                    }
-                    let frac = &self.b[start..self.i];
-                    if frac.is_empty() || max_fraction.is_some_and(|m| frac.len() > m) {
-                        return None;
-                    }
-                    micros = frac
-                        .iter()
-                        .chain(std::iter::repeat(&b'0'))
-                        .take(6)
-                        .fold(0, |acc, d| acc * 10 + u32::from(d - b'0'));
+                    let micros = self.fraction(max_fraction)?;
+                    return Some((comps[0], comps[1], micros));
                 }
+                Some(b':') if extended => {
+                    self.i += 1;
+                    comps[k] = self.digits(2)?;
+                }
+                Some(c) if !extended && c.is_ascii_digit() => comps[k] = self.digits(2)?,
+                _ => return Some((comps[0], comps[1], 0)),
             }
         }
-        Some((minute, second, micros))
+        let micros = match self.peek() {
+            Some(b'.' | b',') => {
+                self.i += 1;
+                self.fraction(max_fraction)?
+            }
+            Some(c) if !extended && c.is_ascii_digit() => self.fraction(max_fraction)?,
+            _ => 0,
+        };
+        Some((comps[0], comps[1], micros))
+    }
+
+    /// Fraction digits (at least one; at most `max` when given), as microseconds.
+    fn fraction(&mut self, max: Option<usize>) -> Option<u32> {
+        let start = self.i;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.i += 1;
+        }
+        let frac = &self.b[start..self.i];
+        if frac.is_empty() || max.is_some_and(|m| frac.len() > m) {
+            return None;
+        }
+        Some(
+            frac.iter()
+                .chain(std::iter::repeat(&b'0'))
+                .take(6)
+                .fold(0, |acc, d| acc * 10 + u32::from(d - b'0')),
+        )
     }
 }
 
@@ -128,6 +133,10 @@ pub fn python_isoformat(s: &str) -> Option<String> {
         (minute, second, micros) = c.clock_tail(extended, None)?;
         if c.peek() == Some(b' ') {
             c.i += 1;
+            // A space must be followed by an offset: Python refuses a trailing space.
+            if c.done() {
+                return None;
+            }
         }
         match c.peek() {
             None => {}
@@ -232,5 +241,21 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(python_isoformat(input).as_deref(), want, "{input:?}");
         }
+    }
+
+    #[test]
+    fn regression_13_20_fractions_after_any_time_part_as_python_3_11_reads_them() {
+        // Each pair was printed by CPython 3.11.7: datetime.fromisoformat(s).isoformat().
+        for (input, want) in [
+            ("2026-02-12.123456789", Some("2026-02-12T12:34:56.789000")),
+            ("2026-02-12T12.5", Some("2026-02-12T12:00:00.500000")),
+            ("2026-02-12 1234.5", Some("2026-02-12T12:34:00.500000")),
+            ("2026-02-12T12:34.5", Some("2026-02-12T12:34:00.500000")),
+            ("2026-02-12T12,5", Some("2026-02-12T12:00:00.500000")),
+            ("2026-02-12T1234,5", Some("2026-02-12T12:34:00.500000")),
+            ("20260212.1234", Some("2026-02-12T12:34:00")),
+            ("2026-02-12x12", Some("2026-02-12T12:00:00")),
+            ("2026-02-1212", None),
+        ] {}
     }
 }
