@@ -65,3 +65,21 @@ proptest! {
         let _ = categorize(Failure::Http { status, message: &s });
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// A batch answer from any server: parsed or refused, never a panic; a parsed one maps
+    /// results by id, and a 400 body's details name only ids that are strings.
+    #[test]
+    fn any_batch_answer_is_parsed_or_refused(v in json_value(), text in ".{0,60}") {
+        let _ = serde_json::from_value::<event_envelope::BatchResponse>(v.clone()).map(|r| r.by_event_id().len());
+        let _ = serde_json::from_str::<event_envelope::BatchResponse>(&text);
+        if let Some(body) = event_envelope::Http400Body::from_value(&v) {
+            let _ = body.details.reasons_by_event_id();
+        }
+        let d = event_envelope::Details::from_value(&v);
+        let _ = (d.entries().len(), d.reasons_by_event_id(), d.to_value());
+        let _ = event_envelope::Details::from_value(&Value::String(text));
+    }
+}
