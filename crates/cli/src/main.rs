@@ -156,16 +156,9 @@ fn one_message(e: &anyhow::Error) -> String {
         }
         message.push_str(&text);
     }
-    // One line, and no control character reaches the terminal (library and server text
-    // is already cut to length where it enters).
-    message
-        .chars()
-        .map(|c| match c {
-            '\n' | '\r' | '\t' => " ".to_owned(),
-            c if c.is_control() => c.escape_default().to_string(),
-            c => c.to_string(),
-        })
-        .collect()
+    // One line, and no control character reaches the terminal (`diag` escapes the rest;
+    // library and server text is already cut to length where it enters).
+    message.replace(['\n', '\r', '\t'], " ")
 }
 
 #[cfg(test)]

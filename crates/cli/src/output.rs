@@ -49,7 +49,22 @@ pub(crate) fn json(v: &Value) -> String {
 pub(crate) fn table(rows: &[(&str, String)]) -> String {
     let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
     rows.iter()
-        .map(|(l, v)| format!("  {l:<width$}  {v}\n"))
+        .map(|(l, v)| format!("  {l:<width$}  {}\n", safe(v)))
+        .collect()
+}
+
+/// Text from files or servers made safe for one terminal line: control characters
+/// (escape sequences, newlines) escaped, so a name cannot clear the screen, retitle the
+/// terminal or break a line.
+pub(crate) fn safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
         .collect()
 }
 
@@ -67,7 +82,7 @@ pub(crate) fn diag(kind: &str, message: &str) {
     } else {
         ("", "")
     };
-    let _ = writeln!(std::io::stderr(), "{color}{kind}:{reset} {message}");
+    let _ = writeln!(std::io::stderr(), "{color}{kind}:{reset} {}", safe(message));
 }
 
 pub(crate) use http_transport::redact_url;

@@ -1583,3 +1583,41 @@ fn regression_13_10_read_only_commands_leave_the_cache_as_they_found_it() {
         .unwrap();
     assert_eq!(mode, "delete");
 }
+
+#[test]
+fn regression_13_4_local_names_cannot_drive_the_terminal_either() {
+    let env = Env::new();
+    fs::write(
+        env.project().join(".kittify/config.yaml"),
+        "tracker:\n  provider: jira\n  workspace: \"acme\\e]0;pwned\\a\\e[2J\"\n",
+    )
+    .unwrap();
+    let r = env.run(&["tracker", "status"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert!(
+        !r.stdout.contains('\u{1b}') && !r.stdout.contains('\u{7}'),
+        "{:?}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("acme\\u{1b}]0;pwned"),
+        "shown escaped: {:?}",
+        r.stdout
+    );
+}
+
+#[test]
+fn regression_13_12_a_block_scalar_mentioning_tracker_does_not_confuse_bind() {
+    let env = Env::new();
+    let text = "notes: |\n  tracker:\n    provider: not a binding\nproject:\n  slug: spec-kitty\n";
+    fs::write(env.project().join(".kittify/config.yaml"), text).unwrap();
+    env.bind_jira(&[]);
+    let now = fs::read_to_string(env.project().join(".kittify/config.yaml")).unwrap();
+    assert!(now.starts_with(text), "{now}");
+    let r = env.run(&["tracker", "status", "--json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (v["provider"].as_str(), v["workspace"].as_str()),
+        (Some("jira"), Some("acme.atlassian.net"))
+    );
+}

@@ -10,7 +10,7 @@ use tracker_store::{Credentials, TrackerConfig, set_owner};
 use super::{Context, key_list, owners_text, readiness};
 use crate::args::BindArgs;
 use crate::error::usage;
-use crate::output::{diag, out, table};
+use crate::output::{diag, out, safe, table};
 
 pub(crate) fn bind(ctx: &Context, args: &BindArgs) -> Result<()> {
     let root = ctx.root()?;
@@ -70,7 +70,7 @@ pub(crate) fn bind(ctx: &Context, args: &BindArgs) -> Result<()> {
     )?;
     let stored = if creds.is_empty() { existing } else { creds };
     let (_, routing) = readiness(&provider, &stored);
-    let text = format!("Bound {} workspace {workspace}\n", provider)
+    let text = format!("Bound {} workspace {}\n", provider, safe(workspace))
         + &table(&[
             ("doctrine mode", config.doctrine_mode.clone()),
             ("field owners", owners_text(&config.field_owners)),
@@ -92,7 +92,7 @@ pub(crate) fn unbind(ctx: &Context, provider: Option<&str>) -> Result<()> {
         return Ok(out(&format!(
             "Unbound {} workspace {} ({})\n",
             b.provider,
-            b.workspace,
+            safe(&b.workspace),
             if removed {
                 "credentials removed"
             } else {

@@ -40,8 +40,9 @@ pub(crate) fn add(
         .as_deref()
         .map_or_else(|| id.to_owned(), |k| format!("{k} ({id})"));
     Ok(out(&format!(
-        "Mapped {wp} to {} issue {shown}\n",
-        b.provider
+        "Mapped {wp} to {} issue {}\n",
+        b.provider,
+        crate::output::safe(&shown)
     ))?)
 }
 

@@ -13,7 +13,7 @@ use tracker_store::{IssueCache, checkpoint_key};
 
 use super::Context;
 use crate::args::PullArgs;
-use crate::output::{json as to_json, out, table};
+use crate::output::{json as to_json, out, safe, table};
 
 pub(crate) fn pull(ctx: &Context, args: &PullArgs) -> Result<()> {
     let b = ctx.require_binding()?;
@@ -58,7 +58,7 @@ pub(crate) fn pull(ctx: &Context, args: &PullArgs) -> Result<()> {
         .updated_since
         .clone()
         .unwrap_or_else(|| "none".to_owned());
-    let text = format!("Pulled {} workspace {}\n", b.provider, b.workspace)
+    let text = format!("Pulled {} workspace {}\n", b.provider, safe(&b.workspace))
         + &table(&[
             ("created", summary.counts.created.to_string()),
             ("updated", summary.counts.updated.to_string()),
