@@ -1433,7 +1433,7 @@ fn regression_13_1_unbind_provider_removes_credentials_bound_or_not() {
 }
 
 #[test]
-fn regression_13_1_kill_9_during_binds_never_leaves_a_mixed_pair() {
+fn regression_13_1_kill_9_during_binds_and_unbinds_never_leaves_a_mixed_pair() {
     use std::time::Duration;
     let env = Env::new();
     // A large config, so a write takes a while.
@@ -1445,7 +1445,7 @@ fn regression_13_1_kill_9_during_binds_never_leaves_a_mixed_pair() {
     .unwrap();
     let bin = env!("CARGO_BIN_EXE_spec-kitty");
     let script = format!(
-        "while true; do for p in A B; do '{bin}' tracker bind --provider jira --workspace ws-$p --credential project_key=$p >/dev/null 2>&1; done; done"
+        "while true; do for p in A B; do '{bin}' tracker bind --provider jira --workspace ws-$p --credential project_key=$p >/dev/null 2>&1; '{bin}' tracker unbind >/dev/null 2>&1; '{bin}' tracker bind --provider jira --workspace ws-$p --credential project_key=$p >/dev/null 2>&1; done; done"
     );
     let mut seen_both = [false, false];
     for round in 0..50u64 {
