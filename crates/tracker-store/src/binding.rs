@@ -94,8 +94,18 @@ fn apply(home: &SpecKittyHome, store: &CredentialStore, c: &Change) -> Result<()
 /// written; if that cannot be done, both old ones are restored. Called under the lock.
 fn recover_locked(home: &SpecKittyHome, store: &CredentialStore) -> Result<Option<String>> {
     let path = journal_path(home);
-    let Some(text) = crate::atomic::read_user_file(&path)? else {
-        return Ok(None);
+    // The journal holds two files of up to 1 MiB each, JSON-escaped: a larger cap than
+    // the files' own.
+    let text = match std::fs::metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(crate::error::io("reading", &path)(e)),
+        Ok(m) if !m.is_file() || m.len() > 16 * 1024 * 1024 => {
+            return Err(StoreError::Shape {
+                path: path.clone(),
+                message: "the binding journal is not a regular file of at most 16 MiB; remove it, then bind again".to_owned(),
+            });
+        }
+        Ok(_) => std::fs::read_to_string(&path).map_err(crate::error::io("reading", &path))?,
     };
     let v: Value = serde_json::from_str(&text).map_err(|_| StoreError::Shape {
         path: path.clone(),

@@ -340,3 +340,40 @@ fn regression_13_12_a_config_with_a_byte_order_mark_binds_and_keeps_it() {
         "\u{feff}project:\n  slug: spec-kitty\n"
     );
 }
+
+#[test]
+fn an_interrupted_bind_is_finished_by_recovery_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("proj");
+    fs::create_dir_all(root.join(".kittify")).unwrap();
+    let cfg = root.join(".kittify/config.yaml");
+    fs::write(&cfg, "project:\n  slug: s\n").unwrap();
+    let home = tracker_store::SpecKittyHome::at(dir.path().join("home"));
+    fs::create_dir_all(home.dir()).unwrap();
+    // What a bind killed after writing its journal (and the config) leaves behind.
+    let journal = serde_json::json!({
+        "config_path": cfg,
+        "config_old": "project:\n  slug: s\n",
+        "config_new": "project:\n  slug: s\ntracker:\n  provider: jira\n  workspace: w\n",
+        "credentials_old": null,
+        "credentials_new": "[tracker.providers.jira]\nproject_key = \"A\"\n",
+    });
+    fs::write(home.dir().join("binding.journal"), journal.to_string()).unwrap();
+    let done = tracker_store::recover_binding(&home).unwrap();
+    assert_eq!(
+        done.as_deref(),
+        Some("finished an interrupted bind or unbind")
+    );
+    assert!(fs::read_to_string(&cfg).unwrap().contains("workspace: w"));
+    assert!(
+        fs::read_to_string(home.credentials_path())
+            .unwrap()
+            .contains("project_key = \"A\"")
+    );
+    assert!(!home.dir().join("binding.journal").exists());
+    assert_eq!(
+        tracker_store::recover_binding(&home).unwrap(),
+        None,
+        "nothing left to do"
+    );
+}
