@@ -7,6 +7,10 @@
 //!   identity of `.kittify/config.yaml`, edited without disturbing any other byte.
 //! - [`CredentialStore`]: `~/.spec-kitty/credentials` (TOML), `[tracker.providers.<name>]`,
 //!   written atomically, privately (0600) and under a lock.
+//! - [`bind`], [`unbind`], [`recover_binding`]: the config and the credentials changed as
+//!   one operation (one lock, an intent journal, recovery after a crash).
+//! - [`read_user_file`], [`lock_within`]: reading files a user edits safely (regular files,
+//!   bounded size and nesting) and locks waited for a bounded time.
 //! - [`python_isoformat`], [`isoformat_utc`]: timestamps rendered as Python's
 //!   `isoformat()`, the one place for the hand-written Python-compatible renderings.
 //! - [`IssueCache`]: the SQLite issue/checkpoint/mapping cache under
