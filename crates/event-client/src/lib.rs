@@ -28,5 +28,6 @@ mod upload;
 pub use auth::{Auth, REFRESH_PATH};
 pub use error::{Stopped, SyncError};
 pub use upload::{
-    DEFAULT_BATCH_BYTES, MAX_BATCH_EVENTS, Progress, SyncReport, UploadOptions, sync_now,
+    DEFAULT_BATCH_BYTES, DELETE_EVERY, MAX_BATCH_EVENTS, Progress, SyncReport, UploadOptions,
+    sync_now,
 };

@@ -4,12 +4,12 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use event_envelope::{
     BATCH_PATH, BatchResponse, ErrorCategory, EventStatus, Failure, Http400Body, categorize,
 };
-use event_store::{EventQueue, QueuedEvent};
+use event_store::{EventQueue, QueuePosition, QueuedEvent};
 use http_transport::{
     Answer, RequestPlan, RetryPolicy, Secret, Transport, TransportError, join_url,
 };
@@ -21,6 +21,8 @@ use crate::error::{Stopped, SyncError};
 pub const MAX_BATCH_EVENTS: usize = event_envelope::MAX_BATCH_EVENTS;
 /// The default budget of one batch: 1 MiB of uncompressed body.
 pub const DEFAULT_BATCH_BYTES: usize = 1024 * 1024;
+/// The default of [`UploadOptions::delete_every`].
+pub const DELETE_EVERY: Duration = Duration::from_secs(1);
 
 /// How to upload.
 #[derive(Clone)]
@@ -39,6 +41,11 @@ pub struct UploadOptions {
     pub batch_bytes: usize,
     /// Allow a token over plain http to a host that is not loopback.
     pub allow_insecure_http: bool,
+    /// How long delivered rows may wait before they are deleted (default 1 s). Deleting
+    /// them in one step when a queue is drained is far cheaper than batch by batch; a
+    /// crash in between only makes the next run send them again, and the server answers
+    /// `duplicate`. `Duration::ZERO` deletes after every answer.
+    pub delete_every: Duration,
     /// How to wait between attempts (tests record instead of sleeping).
     pub sleep: Arc<dyn Fn(Duration) + Send + Sync>,
 }
@@ -55,6 +62,7 @@ impl UploadOptions {
             batch_events: MAX_BATCH_EVENTS,
             batch_bytes: DEFAULT_BATCH_BYTES,
             allow_insecure_http: false,
+            delete_every: DELETE_EVERY,
             sleep: Arc::new(std::thread::sleep),
         }
     }
@@ -94,6 +102,12 @@ struct Run<'a> {
     refreshed: bool,
     report: SyncReport,
     total: u64,
+    /// Delivered rows of the current queue, not yet deleted.
+    delivered: Vec<i64>,
+    last_delete: Instant,
+    /// Sent events the answer did not settle (not mentioned, or the rest of a 400 that
+    /// named others): they lead the next batch.
+    carry: Vec<QueuedEvent>,
 }
 
 /// Holds `<queue>.sync.lock` so that two uploads never send the same event at once.
@@ -143,6 +157,60 @@ fn answer_text(a: &Answer) -> String {
 }
 
 impl Run<'_> {
+    /// Notes delivered rows; deletes the ones noted so far once `delete_every` passed.
+    fn deliver(&mut self, queue: &mut EventQueue, ids: &[i64]) -> Result<(), SyncError> {
+        self.delivered.extend_from_slice(ids);
+        if self.last_delete.elapsed() >= self.opts.delete_every {
+            self.delete_delivered(queue)?;
+        }
+        Ok(())
+    }
+
+    fn delete_delivered(&mut self, queue: &mut EventQueue) -> Result<(), SyncError> {
+        if !self.delivered.is_empty() {
+            queue.remove(&self.delivered)?;
+            self.delivered.clear();
+        }
+        self.last_delete = Instant::now();
+        Ok(())
+    }
+
+    /// The next batch: events carried over first, then the queue's next ones after
+    /// `cursor`, within the event and byte budgets (one larger event goes alone).
+    fn next_batch(
+        &mut self,
+        queue: &EventQueue,
+        cursor: &mut Option<QueuePosition>,
+    ) -> Result<Vec<QueuedEvent>, SyncError> {
+        let max_events = self.opts.batch_events.clamp(1, MAX_BATCH_EVENTS);
+        let max_bytes = self.opts.batch_bytes.max(1);
+        let (mut batch, mut bytes) = (Vec::new(), 0usize);
+        while let Some(e) = self.carry.first() {
+            let size = e.data.len() + 1;
+            if batch.len() == max_events || (!batch.is_empty() && bytes + size > max_bytes) {
+                return Ok(batch);
+            }
+            bytes += size;
+            batch.push(self.carry.remove(0));
+        }
+        if batch.len() < max_events && bytes < max_bytes {
+            let fresh =
+                queue.next_batch_after(*cursor, max_events - batch.len(), max_bytes - bytes)?;
+            // A first new event that does not fit after carried ones waits for the next batch.
+            let over = !batch.is_empty()
+                && fresh
+                    .first()
+                    .is_some_and(|e| bytes + e.data.len() + 1 > max_bytes);
+            if !over {
+                if let Some(last) = fresh.last() {
+                    *cursor = Some(last.position());
+                }
+                batch.extend(fresh);
+            }
+        }
+        Ok(batch)
+    }
+
     fn progress(&self, f: &mut dyn FnMut(Progress)) {
         f(Progress {
             done: self.report.sent + self.report.duplicate + self.report.rejected,
@@ -268,7 +336,7 @@ impl Run<'_> {
                             let category = categorize(Failure::Message(&reason));
                             failed.push((e.id, category.as_str().to_owned(), reason));
                         }
-                        None => {}
+                        None => self.carry.push((*e).clone()),
                     }
                 }
                 if delivered.is_empty() && failed.is_empty() {
@@ -280,7 +348,7 @@ impl Run<'_> {
                         ),
                     });
                 }
-                queue.remove(&delivered)?;
+                self.deliver(queue, &delivered)?;
                 self.report.rejected += queue.fail(&failed)?;
                 self.progress(progress);
                 Ok(())
@@ -306,6 +374,11 @@ impl Run<'_> {
                     .collect();
                 if !failed.is_empty() {
                     // Only the named events fail; the others go again in the next batch.
+                    self.carry.extend(
+                        good.iter()
+                            .filter(|e| !named.contains_key(e.event_id.as_str()))
+                            .map(|e| (*e).clone()),
+                    );
                     self.report.rejected += queue.fail(&failed)?;
                     self.progress(progress);
                     return Ok(());
@@ -384,6 +457,9 @@ pub fn sync_now(
         refreshed: false,
         report: SyncReport::default(),
         total: 0,
+        delivered: Vec::new(),
+        last_delete: Instant::now(),
+        carry: Vec::new(),
     };
     let result = drain(&mut run, queues, &mut progress);
     let report = run.report;
@@ -416,16 +492,19 @@ fn drain(
         }
         for (path, queue, _) in &mut open {
             run.report.queues.push(path.clone());
-            loop {
-                let batch = queue.next_batch(
-                    run.opts.batch_events.clamp(1, MAX_BATCH_EVENTS),
-                    run.opts.batch_bytes.max(1),
-                )?;
+            run.carry.clear();
+            let mut cursor = None;
+            let sent = (|| loop {
+                let batch = run.next_batch(queue, &mut cursor)?;
                 if batch.is_empty() {
-                    break;
+                    return Ok(());
                 }
                 run.send(queue, &batch, progress)?;
-            }
+            })();
+            // Delivered rows are deleted whatever stopped the run; if even that fails,
+            // they stay queued and come back `duplicate` next time: nothing is lost.
+            let deleted = run.delete_delivered(queue);
+            sent.and(deleted)?;
         }
         Ok(())
     })();

@@ -255,6 +255,30 @@ fn transient_failures_are_retried_then_stop_with_the_events_intact() {
 }
 
 #[test]
+fn a_run_that_stops_still_deletes_what_was_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = queue_with(dir.path(), 250);
+    let s = ContractServer::start(ServerConfig::default()).unwrap();
+    let (mut o, _) = opts(&s);
+    o.batch_events = 100;
+    o.delete_every = Duration::from_secs(3600);
+    // Two batches are answered, then the server fails for good.
+    s.push_faults([
+        Fault::Delay(Duration::ZERO),
+        Fault::Delay(Duration::ZERO),
+        Fault::Status(503, None),
+        Fault::Status(503, None),
+        Fault::Status(503, None),
+    ]);
+    let err = sync_now(std::slice::from_ref(&q), &o, |_| {}).unwrap_err();
+    assert!(err.error.is_transient(), "{err}");
+    assert_eq!((err.report.sent, err.report.left), (200, 50));
+    assert_eq!(pending(&q), 50, "the 200 delivered rows were deleted on the way out");
+    let r = sync_now(std::slice::from_ref(&q), &o, |_| {}).unwrap();
+    assert_eq!((r.sent, r.duplicate, r.left), (50, 0, 0));
+}
+
+#[test]
 fn a_queue_the_python_cli_wrote_is_drained() {
     let dir = tempfile::tempdir().unwrap();
     let q = dir.path().join("queue.db");
@@ -357,19 +381,27 @@ fn two_uploads_never_send_the_same_queue_at_once() {
 const CHILD_ENV: &str = "EVENT_CLIENT_TEST_CHILD";
 
 #[test]
-#[ignore = "helper: run as a child process by kill_9_during_an_upload_loses_nothing"]
+#[ignore = "helper: run as a child process by the kill_9 tests"]
 fn child_uploader() {
     let Ok(spec) = std::env::var(CHILD_ENV) else {
         return;
     };
-    let (queue, url) = spec.split_once('|').unwrap();
+    let mut parts = spec.split('|');
+    let (queue, url, delete_every_ms) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap().parse().unwrap(),
+    );
     let mut o = UploadOptions::new(url, Auth::Explicit(Secret::new(TOKEN)));
     o.batch_events = 100;
+    o.delete_every = Duration::from_millis(delete_every_ms);
     let _ = sync_now(&[PathBuf::from(queue)], &o, |_| {});
 }
 
-#[test]
-fn kill_9_during_an_upload_loses_nothing() {
+/// Starts an upload of 1000 events in batches of 100 in a child process, answers slowly,
+/// kills it with SIGKILL mid-upload, then uploads again in this process. Returns what was
+/// queued after the kill, what the server had accepted by then, and the second report.
+fn kill_9_mid_upload(delete_every: Duration) -> (u64, usize, event_client::SyncReport) {
     let dir = tempfile::tempdir().unwrap();
     let q = queue_with(dir.path(), 1000);
     let s = ContractServer::start(ServerConfig::default()).unwrap();
@@ -378,17 +410,19 @@ fn kill_9_during_an_upload_loses_nothing() {
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child_uploader", "--ignored", "--test-threads=1"])
         .stdout(std::process::Stdio::null())
-        .env(CHILD_ENV, format!("{}|{}", q.display(), s.url()))
+        .env(
+            CHILD_ENV,
+            format!("{}|{}|{}", q.display(), s.url(), delete_every.as_millis()),
+        )
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(250));
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
+    // A request the child sent before it died may still be answered: let it finish.
+    std::thread::sleep(Duration::from_millis(300));
     let left_after_kill = pending(&q);
-    assert!(
-        left_after_kill > 0 && left_after_kill < 1000,
-        "killed mid-upload: {left_after_kill} left"
-    );
+    let accepted_before = s.accepted_event_ids().len();
     let (o, _) = opts(&s);
     let r = sync_now(std::slice::from_ref(&q), &o, |_| {}).unwrap();
     assert_eq!(pending(&q), 0);
@@ -400,4 +434,27 @@ fn kill_9_during_an_upload_loses_nothing() {
     let accepted = s.accepted_event_ids();
     assert_eq!(accepted.len(), 1000, "nothing was lost");
     assert!((0..1000).all(|i| accepted.contains(&id(i))));
+    (left_after_kill, accepted_before, r)
+}
+
+#[test]
+fn kill_9_during_an_upload_that_deletes_after_every_answer_loses_nothing() {
+    let (left, accepted_before, r) = kill_9_mid_upload(Duration::ZERO);
+    assert!(
+        left > 0 && left < 1000,
+        "killed mid-upload with some batches deleted: {left} left"
+    );
+    assert_eq!(r.sent as usize, 1000 - accepted_before);
+}
+
+#[test]
+fn kill_9_before_delivered_rows_were_deleted_loses_nothing_and_resends_them_as_duplicates() {
+    let (left, accepted_before, r) = kill_9_mid_upload(Duration::from_secs(60));
+    assert!(
+        accepted_before > 0,
+        "the kill came after some batches were answered"
+    );
+    assert_eq!(left, 1000, "delivered rows were not deleted yet");
+    assert_eq!(r.duplicate as usize, accepted_before);
+    assert_eq!(r.sent as usize, 1000 - accepted_before);
 }

@@ -39,5 +39,5 @@ pub use git::{GitContext, git_context, is_repo_slug, repo_slug_from_remote};
 pub use identity::{ProjectContext, hostname, node_id, project_context, username};
 pub use queue::{
     DEFAULT_MAX_QUEUE_SIZE, Enqueued, EventQueue, FAILED_TABLE, FailedEvent, QueueFiles,
-    QueuedEvent, max_queue_size, queue_scope,
+    QueuePosition, QueuedEvent, max_queue_size, queue_scope,
 };

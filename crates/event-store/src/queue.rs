@@ -148,6 +148,26 @@ pub struct QueuedEvent {
     pub timestamp: i64,
 }
 
+/// A place in queue order: enqueue time, then row id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct QueuePosition {
+    /// Enqueue time, Unix seconds.
+    pub timestamp: i64,
+    /// The row id.
+    pub id: i64,
+}
+
+impl QueuedEvent {
+    /// Where this event stands in queue order.
+    #[must_use]
+    pub fn position(&self) -> QueuePosition {
+        QueuePosition {
+            timestamp: self.timestamp,
+            id: self.id,
+        }
+    }
+}
+
 /// An event the server rejected for good, kept out of the way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedEvent {
@@ -221,6 +241,10 @@ impl EventQueue {
                 .execute_batch("ALTER TABLE queue ADD COLUMN coalesce_key TEXT")
                 .map_err(|e| q.err(&e))?;
         }
+        // The Python CLI's third index, made once the column exists (as it does).
+        q.conn
+            .execute_batch("CREATE INDEX IF NOT EXISTS idx_coalesce_key ON queue(coalesce_key)")
+            .map_err(|e| q.err(&e))?;
         Ok(q)
     }
 
@@ -343,22 +367,50 @@ impl EventQueue {
         max_events: usize,
         max_bytes: usize,
     ) -> Result<Vec<QueuedEvent>, Error> {
+        self.next_batch_after(None, max_events, max_bytes)
+    }
+
+    /// Like [`next_batch`](Self::next_batch), but only events after `after` in queue order
+    /// (the [`QueuedEvent::position`] of the last event a pass read). An uploader that
+    /// removes delivered rows later than it reads them walks the queue this way.
+    ///
+    /// # Errors
+    ///
+    /// A database error.
+    pub fn next_batch_after(
+        &self,
+        after: Option<QueuePosition>,
+        max_events: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<QueuedEvent>, Error> {
+        let after = after.unwrap_or(QueuePosition {
+            timestamp: i64::MIN,
+            id: i64::MIN,
+        });
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, event_id, event_type, data, timestamp FROM queue ORDER BY timestamp ASC, id ASC LIMIT ?1",
+                "SELECT id, event_id, event_type, data, timestamp FROM queue
+                 WHERE (timestamp, id) > (?1, ?2) ORDER BY timestamp ASC, id ASC LIMIT ?3",
             )
             .map_err(|e| self.err(&e))?;
         let rows = stmt
-            .query_map([i64::try_from(max_events).unwrap_or(i64::MAX)], |r| {
-                Ok(QueuedEvent {
-                    id: r.get(0)?,
-                    event_id: r.get(1)?,
-                    event_type: r.get(2)?,
-                    data: r.get(3)?,
-                    timestamp: r.get(4)?,
-                })
-            })
+            .query_map(
+                params![
+                    after.timestamp,
+                    after.id,
+                    i64::try_from(max_events).unwrap_or(i64::MAX)
+                ],
+                |r| {
+                    Ok(QueuedEvent {
+                        id: r.get(0)?,
+                        event_id: r.get(1)?,
+                        event_type: r.get(2)?,
+                        data: r.get(3)?,
+                        timestamp: r.get(4)?,
+                    })
+                },
+            )
             .map_err(|e| self.err(&e))?;
         let mut out = Vec::new();
         let mut bytes = 0usize;
@@ -374,7 +426,10 @@ impl EventQueue {
         Ok(out)
     }
 
-    /// Removes delivered events (success or duplicate).
+    /// Removes delivered events (success or duplicate) by row id, in one transaction.
+    /// When they are every row the queue holds (the usual end of a drain), the table is
+    /// emptied in one step, which costs a few milliseconds where deleting 100,000 rows one
+    /// by one through the table and its four indexes costs a third of a second.
     ///
     /// # Errors
     ///
@@ -383,13 +438,27 @@ impl EventQueue {
         if ids.is_empty() {
             return Ok(0);
         }
-        // One statement for the whole batch (a JSON array of row ids): far cheaper than a
+        // One statement for the whole list (a JSON array of row ids): far cheaper than a
         // statement per row.
         let list = serde_json::to_string(ids).map_err(|e| Error::Queue {
             path: self.path.clone(),
             message: e.to_string(),
         })?;
         self.write(|tx| {
+            let total: i64 = tx.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
+            if usize::try_from(total).ok() == Some(ids.len()) {
+                // Inside this IMMEDIATE transaction no other writer can add a row between
+                // the count and the delete.
+                let listed: i64 = tx
+                    .prepare_cached(
+                        "SELECT COUNT(*) FROM queue WHERE id IN (SELECT value FROM json_each(?1))",
+                    )?
+                    .query_row([&list], |r| r.get(0))?;
+                if listed == total {
+                    let n = tx.execute("DELETE FROM queue", [])?;
+                    return Ok(n as u64);
+                }
+            }
             let n = tx
                 .prepare_cached("DELETE FROM queue WHERE id IN (SELECT value FROM json_each(?1))")?
                 .execute([&list])?;
