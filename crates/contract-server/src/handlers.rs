@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use event_envelope::{BatchRequest, EventResult, EventStatus};
+use event_envelope::{BatchRequest, BatchResponse, EventResult, EventStatus};
 use routing_core::{Resolution, RoutingKey, RoutingTable};
 use serde_json::{Value, json};
 
@@ -120,7 +120,15 @@ pub(crate) struct ResultLimit(pub(crate) usize);
 /// Decompresses a gzip body, refusing more than `cap` bytes.
 pub(crate) fn gunzip(body: &[u8], cap: usize) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut out = Vec::new();
+    // The gzip trailer's ISIZE (the plain size mod 2^32) sizes the buffer once; it is
+    // only a hint, bounded, since the sender controls it.
+    let hint = body
+        .len()
+        .checked_sub(4)
+        .and_then(|at| body.get(at..))
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map_or(0, |b| u32::from_le_bytes(b) as usize);
+    let mut out = Vec::with_capacity(hint.min(cap).min(64 << 20));
     flate2::read::GzDecoder::new(body)
         .take(u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1))
         .read_to_end(&mut out)?;
@@ -164,7 +172,7 @@ pub(crate) async fn receive_batch(
         Ok(v) => v,
         Err(e) => return not_json(&e),
     };
-    let request = match BatchRequest::from_value(&value) {
+    let request = match BatchRequest::from_owned_value(value) {
         Ok(r) => r,
         Err(e) => {
             return error(
@@ -187,7 +195,7 @@ pub(crate) async fn receive_batch(
     let take = limit.map_or(usize::MAX, |l| l.0.0);
     let results: Vec<EventResult> = request
         .events
-        .iter()
+        .into_iter()
         .take(take)
         .map(|e| {
             let rejected_on_purpose = state.reject_ids.contains(&e.event_id);
@@ -202,18 +210,19 @@ pub(crate) async fn receive_batch(
                         .first()
                         .map(event_envelope::ValidationError::rejection_message),
                 ),
-                Ok(()) if !state.event_ids.insert(e.event_id.clone()) => {
-                    (EventStatus::Duplicate, None)
+                Ok(()) if state.event_ids.contains(&e.event_id) => (EventStatus::Duplicate, None),
+                Ok(()) => {
+                    state.event_ids.insert(e.event_id.clone());
+                    (EventStatus::Success, None)
                 }
-                Ok(()) => (EventStatus::Success, None),
             };
             EventResult {
-                event_id: e.event_id.clone(),
+                event_id: e.event_id,
                 status,
                 error,
                 error_message: None,
             }
         })
         .collect();
-    (StatusCode::OK, Json(json!({"results": results}))).into_response()
+    (StatusCode::OK, Json(BatchResponse { results })).into_response()
 }

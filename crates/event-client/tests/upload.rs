@@ -273,7 +273,11 @@ fn a_run_that_stops_still_deletes_what_was_delivered() {
     let err = sync_now(std::slice::from_ref(&q), &o, |_| {}).unwrap_err();
     assert!(err.error.is_transient(), "{err}");
     assert_eq!((err.report.sent, err.report.left), (200, 50));
-    assert_eq!(pending(&q), 50, "the 200 delivered rows were deleted on the way out");
+    assert_eq!(
+        pending(&q),
+        50,
+        "the 200 delivered rows were deleted on the way out"
+    );
     let r = sync_now(std::slice::from_ref(&q), &o, |_| {}).unwrap();
     assert_eq!((r.sent, r.duplicate, r.left), (50, 0, 0));
 }

@@ -52,10 +52,20 @@ impl BatchRequest {
     ///
     /// A [`BatchRequestError`].
     pub fn from_value(value: &Value) -> Result<BatchRequest, BatchRequestError> {
-        let Some(obj) = value.as_object() else {
+        BatchRequest::from_owned_value(value.clone())
+    }
+
+    /// [`BatchRequest::from_value`], taking the value: the events' strings and payloads
+    /// move instead of being copied (what a receiver wants).
+    ///
+    /// # Errors
+    ///
+    /// As [`BatchRequest::from_value`].
+    pub fn from_owned_value(value: Value) -> Result<BatchRequest, BatchRequestError> {
+        let Value::Object(mut obj) = value else {
             return Err(BatchRequestError::Shape);
         };
-        let (Some(Value::Array(items)), 1) = (obj.get("events"), obj.len()) else {
+        let (Some(Value::Array(items)), 0) = (obj.remove("events"), obj.len()) else {
             return Err(BatchRequestError::Shape);
         };
         if items.is_empty() {
@@ -65,10 +75,11 @@ impl BatchRequest {
             return Err(BatchRequestError::TooMany(items.len()));
         }
         let events = items
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(index, v)| {
-                Envelope::from_value(v).map_err(|error| BatchRequestError::Event { index, error })
+                Envelope::from_owned_value(v)
+                    .map_err(|error| BatchRequestError::Event { index, error })
             })
             .collect::<Result<_, _>>()?;
         Ok(BatchRequest { events })

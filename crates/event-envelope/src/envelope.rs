@@ -143,16 +143,18 @@ impl ParseError {
     }
 }
 
-struct Fields<'a>(&'a Map<String, Value>);
+/// Takes the envelope's fields out of its JSON object (moving, never copying, the
+/// strings and the payload).
+struct Fields(Map<String, Value>);
 
-impl Fields<'_> {
-    fn get(&self, name: &'static str) -> Result<&Value, ParseError> {
-        self.0.get(name).ok_or(ParseError::MissingField(name))
+impl Fields {
+    fn take(&mut self, name: &'static str) -> Result<Value, ParseError> {
+        self.0.remove(name).ok_or(ParseError::MissingField(name))
     }
 
-    fn string(&self, name: &'static str) -> Result<String, ParseError> {
-        match self.get(name)? {
-            Value::String(s) => Ok(s.clone()),
+    fn string(&mut self, name: &'static str) -> Result<String, ParseError> {
+        match self.take(name)? {
+            Value::String(s) => Ok(s),
             _ => Err(ParseError::WrongType {
                 field: name,
                 expected: "a string",
@@ -160,9 +162,9 @@ impl Fields<'_> {
         }
     }
 
-    fn nullable_string(&self, name: &'static str) -> Result<Option<String>, ParseError> {
-        match self.get(name)? {
-            Value::String(s) => Ok(Some(s.clone())),
+    fn nullable_string(&mut self, name: &'static str) -> Result<Option<String>, ParseError> {
+        match self.take(name)? {
+            Value::String(s) => Ok(Some(s)),
             Value::Null => Ok(None),
             _ => Err(ParseError::WrongType {
                 field: name,
@@ -171,8 +173,8 @@ impl Fields<'_> {
         }
     }
 
-    fn integer(&self, name: &'static str) -> Result<i64, ParseError> {
-        match self.get(name)? {
+    fn integer(&mut self, name: &'static str) -> Result<i64, ParseError> {
+        match self.take(name)? {
             Value::Number(n) if n.is_i64() => n.as_i64().ok_or(ParseError::WrongType {
                 field: name,
                 expected: "an integer",
@@ -184,9 +186,9 @@ impl Fields<'_> {
         }
     }
 
-    fn object(&self, name: &'static str) -> Result<Map<String, Value>, ParseError> {
-        match self.get(name)? {
-            Value::Object(m) => Ok(m.clone()),
+    fn object(&mut self, name: &'static str) -> Result<Map<String, Value>, ParseError> {
+        match self.take(name)? {
+            Value::Object(m) => Ok(m),
             _ => Err(ParseError::WrongType {
                 field: name,
                 expected: "an object",
@@ -214,13 +216,26 @@ impl Envelope {
     /// A [`ParseError`] naming the first offending key: an unknown (16th) key, a missing
     /// key, or a value of the wrong JSON type.
     pub fn from_value(value: &Value) -> Result<Envelope, ParseError> {
+        if !value.is_object() {
+            return Err(ParseError::NotAnObject);
+        }
+        Envelope::from_owned_value(value.clone())
+    }
+
+    /// [`Envelope::from_value`], taking the value: its strings and payload move into the
+    /// envelope instead of being copied (what a receiver parsing many events wants).
+    ///
+    /// # Errors
+    ///
+    /// As [`Envelope::from_value`].
+    pub fn from_owned_value(value: Value) -> Result<Envelope, ParseError> {
         let Value::Object(map) = value else {
             return Err(ParseError::NotAnObject);
         };
         if let Some(unknown) = map.keys().find(|k| !FIELDS.iter().any(|f| f.name == *k)) {
             return Err(ParseError::UnknownField(unknown.clone()));
         }
-        let f = Fields(map);
+        let mut f = Fields(map);
         Ok(Envelope {
             event_id: f.string("event_id")?,
             event_type: f.string("event_type")?,
@@ -251,6 +266,6 @@ impl Envelope {
 impl<'de> serde::Deserialize<'de> for Envelope {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(deserializer)?;
-        Envelope::from_value(&value).map_err(serde::de::Error::custom)
+        Envelope::from_owned_value(value).map_err(serde::de::Error::custom)
     }
 }
