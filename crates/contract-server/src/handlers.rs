@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use event_envelope::{BatchRequest, BatchResponse, EventResult, EventStatus};
+use event_envelope::{BatchBodyError, BatchRequest, BatchResponse, EventResult, EventStatus};
 use routing_core::{Resolution, RoutingKey, RoutingTable};
 use serde_json::{Value, json};
 
@@ -168,13 +168,11 @@ pub(crate) async fn receive_batch(
             json!({"error": "Request body too large", "detail": format!("at most {} bytes", cap.unwrap_or(0))}),
         );
     }
-    let value: Value = match serde_json::from_slice(&plain) {
-        Ok(v) => v,
-        Err(e) => return not_json(&e),
-    };
-    let request = match BatchRequest::from_owned_value(value) {
+    // Straight from the text to envelopes: no JSON tree of the whole body.
+    let request = match BatchRequest::from_slice(&plain) {
         Ok(r) => r,
-        Err(e) => {
+        Err(BatchBodyError::NotJson(e)) => return not_json(&e),
+        Err(BatchBodyError::Request(e)) => {
             return error(
                 StatusCode::BAD_REQUEST,
                 json!({"error": "Batch validation failed", "details": e.to_string()}),

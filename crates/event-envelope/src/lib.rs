@@ -47,6 +47,7 @@ mod builder;
 mod envelope;
 pub mod formats;
 mod rules;
+mod stream;
 
 pub use batch::{
     BATCH_PATH, BatchRequest, BatchRequestError, BatchResponse, DetailEntry, Details,
@@ -61,3 +62,4 @@ pub use rules::{
     AGGREGATE_TYPES, EventType, LANES, PAYLOAD_RULES, PayloadRules, Rule, UnknownEventType,
     ValidationError, ValidationErrors, validate_payload,
 };
+pub use stream::BatchBodyError;

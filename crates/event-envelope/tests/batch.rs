@@ -199,3 +199,109 @@ fn an_unknown_event_type_error_carries_the_value() {
     assert!(err.to_string().contains("\"WPDeleted\""), "{err}");
     assert!(err.to_string().contains("WPStatusChanged"), "{err}");
 }
+
+/// What parsing the text into a JSON tree and calling `from_value` gives, in
+/// `from_slice`'s terms: `Err(None)` for text that is not JSON.
+fn via_tree(text: &[u8]) -> Result<BatchRequest, Option<BatchRequestError>> {
+    let v: Value = serde_json::from_slice(text).map_err(|_| None)?;
+    BatchRequest::from_value(&v).map_err(Some)
+}
+
+fn via_stream(text: &[u8]) -> Result<BatchRequest, Option<BatchRequestError>> {
+    BatchRequest::from_slice(text).map_err(|e| match e {
+        event_envelope::BatchBodyError::NotJson(_) => None,
+        event_envelope::BatchBodyError::Request(r) => Some(r),
+    })
+}
+
+fn agree(text: &str) {
+    assert_eq!(
+        via_stream(text.as_bytes()),
+        via_tree(text.as_bytes()),
+        "from_slice and from_value disagree on {text}"
+    );
+}
+
+#[test]
+fn from_slice_gives_what_from_value_gives_for_every_shape_of_body() {
+    let good = json!({"events": [event("01JMBY7K8N3QRVX2DPFG5HWT4E"), event("01JMBY7K8N3QRVX2DPFG5HWT4F")]});
+    let good_text = good.to_string();
+    assert!(via_stream(good_text.as_bytes()).is_ok());
+    agree(&good_text);
+    let fixed = [
+        "",
+        "{",
+        "[]",
+        "null",
+        "1",
+        "\"events\"",
+        "{}",
+        r#"{"events": null}"#,
+        r#"{"events": {}}"#,
+        r#"{"events": "x"}"#,
+        r#"{"events": 3}"#,
+        r#"{"events": true}"#,
+        r#"{"events": []}"#,
+        r#"{"events": [], "more": 1}"#,
+        r#"{"more": 1, "events": [1]}"#,
+        r#"{"events": [1]}"#,
+        r#"{"events": ["x"]}"#,
+        r#"{"events": [null]}"#,
+        r#"{"events": [[1, 2]]}"#,
+        r#"{"events": [{}]}"#,
+        r#"{"events": [{"x": 1, "y": 2}]}"#,
+        r#"{"events": [1] } trailing"#,
+        r#"{"x": 1, "events": [1"#,
+        r#"{"events": [{"lamport_clock": 1e400}]}"#,
+    ];
+    for text in fixed {
+        agree(text);
+    }
+    // Every field: absent, and each JSON type in its place; duplicate keys; the second
+    // event broken instead of the first.
+    let odd = [
+        json!(null),
+        json!(1),
+        json!(-1),
+        json!(1.5),
+        json!(1.0),
+        json!("s"),
+        json!(true),
+        json!([]),
+        json!({}),
+        json!({"k": [1, {"n": null}]}),
+        json!(u64::MAX),
+        json!(i64::MIN),
+    ];
+    for f in event_envelope::FIELDS {
+        for which in 0..2 {
+            let mut b = good.clone();
+            b["events"][which].as_object_mut().unwrap().remove(f.name);
+            agree(&b.to_string());
+            for v in &odd {
+                let mut b = good.clone();
+                b["events"][which][f.name] = v.clone();
+                agree(&b.to_string());
+            }
+        }
+        let dup = good_text.replacen("\"event_id\"", &format!("\"{}\":7,\"event_id\"", f.name), 1);
+        agree(&dup);
+    }
+    let mut unknown = good.clone();
+    unknown["events"][1]["zeta"] = json!(1);
+    unknown["events"][1]["alpha"] = json!(2);
+    agree(&unknown.to_string());
+    agree(&good_text.replacen("{\"events\"", "{\"events\":[1],\"events\"", 1));
+    let many = json!({"events": vec![event("01JMBY7K8N3QRVX2DPFG5HWT4E"); MAX_BATCH_EVENTS + 1]});
+    agree(&many.to_string());
+    let many_broken = format!("{}]", &many.to_string()[..many.to_string().len() - 2]);
+    agree(&many_broken);
+    // Cut anywhere, the text is not JSON for both; every byte replaced by a quote, both
+    // agree on what it is.
+    for cut in 0..good_text.len() {
+        agree(&good_text[..cut]);
+        let mut bytes = good_text.clone().into_bytes();
+        bytes[cut] = b'"';
+        assert_eq!(via_stream(&bytes), via_tree(&bytes));
+    }
+}
