@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 mod auth;
+mod batch;
 mod error;
 mod upload;
 

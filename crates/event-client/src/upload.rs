@@ -1,7 +1,7 @@
 //! `sync now`: the queue, in batches, to `POST {server}/api/v1/events/batch/`.
 
+use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use event_envelope::{
     BATCH_PATH, BatchResponse, ErrorCategory, EventStatus, Failure, Http400Body, categorize,
 };
-use event_store::{EventQueue, QueuePosition, QueuedEvent};
+use event_store::{EventQueue, QueuedEvent};
+
+use crate::batch::{Prepared, prepare, read_ahead, take_within};
 use http_transport::{
     Answer, RequestPlan, RetryPolicy, Secret, Transport, TransportError, join_url,
 };
@@ -107,7 +109,7 @@ struct Run<'a> {
     last_delete: Instant,
     /// Sent events the answer did not settle (not mentioned, or the rest of a 400 that
     /// named others): they lead the next batch.
-    carry: Vec<QueuedEvent>,
+    carry: VecDeque<QueuedEvent>,
 }
 
 /// Holds `<queue>.sync.lock` so that two uploads never send the same event at once.
@@ -140,13 +142,6 @@ fn lock(queue: &Path) -> Result<SyncLock, SyncError> {
     }
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    // Writing to a Vec cannot fail.
-    let _ = enc.write_all(bytes);
-    enc.finish().unwrap_or_default()
-}
-
 use http_transport::one_line as line;
 
 fn answer_text(a: &Answer) -> String {
@@ -175,40 +170,77 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// The next batch: events carried over first, then the queue's next ones after
-    /// `cursor`, within the event and byte budgets (one larger event goes alone).
-    fn next_batch(
+    /// Keeps events to send again. The carry stays in queue order whatever order they
+    /// come back in (the halves of a split batch, new events after older ones).
+    fn carry_over(&mut self, events: impl IntoIterator<Item = QueuedEvent>) {
+        self.carry.extend(events);
+        self.carry
+            .make_contiguous()
+            .sort_unstable_by_key(QueuedEvent::position);
+    }
+
+    /// Rows that are not one JSON object cannot be sent: they fail here, locally.
+    fn fail_broken(
         &mut self,
-        queue: &EventQueue,
-        cursor: &mut Option<QueuePosition>,
-    ) -> Result<Vec<QueuedEvent>, SyncError> {
+        queue: &mut EventQueue,
+        broken: &[QueuedEvent],
+    ) -> Result<(), SyncError> {
+        if !broken.is_empty() {
+            let f: Vec<(i64, String, String)> = broken
+                .iter()
+                .map(|e| {
+                    (
+                        e.id,
+                        "local".into(),
+                        "the queued event is not a JSON object".into(),
+                    )
+                })
+                .collect();
+            self.report.rejected += queue.fail(&f)?;
+        }
+        Ok(())
+    }
+
+    /// Drains one queue: a reader thread prepares batches in queue order on its own
+    /// connection while this thread sends them and applies the answers. Events an answer
+    /// did not settle lead the next batch.
+    fn drain_queue(
+        &mut self,
+        path: &Path,
+        queue: &mut EventQueue,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), SyncError> {
         let max_events = self.opts.batch_events.clamp(1, MAX_BATCH_EVENTS);
         let max_bytes = self.opts.batch_bytes.max(1);
-        let (mut batch, mut bytes) = (Vec::new(), 0usize);
-        while let Some(e) = self.carry.first() {
-            let size = e.data.len() + 1;
-            if batch.len() == max_events || (!batch.is_empty() && bytes + size > max_bytes) {
-                return Ok(batch);
-            }
-            bytes += size;
-            batch.push(self.carry.remove(0));
-        }
-        if batch.len() < max_events && bytes < max_bytes {
-            let fresh =
-                queue.next_batch_after(*cursor, max_events - batch.len(), max_bytes - bytes)?;
-            // A first new event that does not fit after carried ones waits for the next batch.
-            let over = !batch.is_empty()
-                && fresh
-                    .first()
-                    .is_some_and(|e| bytes + e.data.len() + 1 > max_bytes);
-            if !over {
-                if let Some(last) = fresh.last() {
-                    *cursor = Some(last.position());
-                }
-                batch.extend(fresh);
-            }
-        }
-        Ok(batch)
+        self.carry.clear();
+        std::thread::scope(|scope| {
+            let (to, from) = std::sync::mpsc::sync_channel(1);
+            scope.spawn(move || read_ahead(path, max_events, max_bytes, &to));
+            let result = (|| loop {
+                let carried: usize = self.carry.iter().map(|e| e.data.len() + 1).sum();
+                let batch = if self.carry.is_empty() {
+                    match from.recv() {
+                        Ok(next) => next?,
+                        Err(_) => return Ok(()), // read to the end
+                    }
+                } else {
+                    // Carried events first; new ones fill what the budget leaves.
+                    if self.carry.len() < max_events
+                        && carried < max_bytes
+                        && let Ok(next) = from.recv()
+                    {
+                        let next = next?;
+                        self.fail_broken(queue, &next.broken)?;
+                        self.carry_over(next.events);
+                    }
+                    prepare(take_within(&mut self.carry, max_events, max_bytes))
+                };
+                self.send(queue, batch, progress)?;
+            })();
+            // Hanging up stops the reader.
+            drop(from);
+            result
+        })
     }
 
     fn progress(&self, f: &mut dyn FnMut(Progress)) {
@@ -218,8 +250,7 @@ impl Run<'_> {
         });
     }
 
-    fn post(&mut self, body: &[u8]) -> Result<Answer, SyncError> {
-        let compressed = gzip(body);
+    fn post(&mut self, compressed: &[u8]) -> Result<Answer, SyncError> {
         loop {
             let mut plan = RequestPlan::post(&self.url)
                 .header("Content-Type", "application/json")
@@ -232,7 +263,7 @@ impl Run<'_> {
             plan.check(self.opts.allow_insecure_http)?;
             let answer = self
                 .transport
-                .execute(&plan, || Ok::<_, TransportError>(compressed.as_slice()))?
+                .execute(&plan, || Ok::<_, TransportError>(compressed))?
                 .answer;
             self.report.requests += 1;
             if matches!(answer.status, 401 | 403) {
@@ -257,53 +288,26 @@ impl Run<'_> {
         }
     }
 
-    /// Sends `events` and applies the answer; splits the group on a 413 or a 400 that
-    /// names no event. Every call either removes/fails at least one event or returns an
-    /// error: no loop, whatever the server answers.
+    /// Sends a prepared batch and applies the answer; splits the group on a 413 or a 400
+    /// that names no event. Every call either removes/fails at least one event or returns
+    /// an error: no loop, whatever the server answers.
     fn send(
         &mut self,
         queue: &mut EventQueue,
-        events: &[QueuedEvent],
+        batch: Prepared,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(), SyncError> {
-        // A row that is not one JSON object cannot be sent: it fails here, locally. (Checked
-        // without building a tree: this runs for every event.)
-        let (good, broken): (Vec<&QueuedEvent>, Vec<&QueuedEvent>) = events.iter().partition(|e| {
-            e.data.trim_start().starts_with('{')
-                && serde_json::from_str::<serde::de::IgnoredAny>(&e.data).is_ok()
-        });
-        if !broken.is_empty() {
-            let f: Vec<(i64, String, String)> = broken
-                .iter()
-                .map(|e| {
-                    (
-                        e.id,
-                        "local".into(),
-                        "the queued event is not a JSON object".into(),
-                    )
-                })
-                .collect();
-            self.report.rejected += queue.fail(&f)?;
-        }
-        if good.is_empty() {
+        self.fail_broken(queue, &batch.broken)?;
+        if batch.events.is_empty() {
             return Ok(());
         }
-        let mut body =
-            Vec::with_capacity(good.iter().map(|e| e.data.len() + 1).sum::<usize>() + 16);
-        body.extend_from_slice(b"{\"events\":[");
-        for (i, e) in good.iter().enumerate() {
-            if i > 0 {
-                body.push(b',');
-            }
-            body.extend_from_slice(e.data.as_bytes());
-        }
-        body.extend_from_slice(b"]}");
-        let answer = self.post(&body)?;
+        let good = &batch.events;
+        let answer = self.post(&batch.gzip)?;
         let split = |run: &mut Self, queue: &mut EventQueue, progress: &mut dyn FnMut(Progress)| {
-            let owned: Vec<QueuedEvent> = good.iter().map(|e| (*e).clone()).collect();
-            let (a, b) = owned.split_at(owned.len() / 2);
-            run.send(queue, a, progress)?;
-            run.send(queue, b, progress)
+            let mut a = good.clone();
+            let b = a.split_off(a.len() / 2);
+            run.send(queue, prepare(a), progress)?;
+            run.send(queue, prepare(b), progress)
         };
         match answer.status {
             200..=299 => {
@@ -320,8 +324,9 @@ impl Run<'_> {
                     });
                 };
                 let by_id = results.by_event_id();
-                let (mut delivered, mut failed) = (Vec::new(), Vec::new());
-                for e in &good {
+                let (mut delivered, mut failed, mut unsettled) =
+                    (Vec::new(), Vec::new(), Vec::new());
+                for e in good {
                     match by_id.get(e.event_id.as_str()) {
                         Some(r) if r.status == EventStatus::Success => {
                             self.report.sent += 1;
@@ -336,9 +341,10 @@ impl Run<'_> {
                             let category = categorize(Failure::Message(&reason));
                             failed.push((e.id, category.as_str().to_owned(), reason));
                         }
-                        None => self.carry.push((*e).clone()),
+                        None => unsettled.push(e.clone()),
                     }
                 }
+                self.carry_over(unsettled);
                 if delivered.is_empty() && failed.is_empty() {
                     return Err(SyncError::NoProgress {
                         reason: format!(
@@ -374,10 +380,10 @@ impl Run<'_> {
                     .collect();
                 if !failed.is_empty() {
                     // Only the named events fail; the others go again in the next batch.
-                    self.carry.extend(
+                    self.carry_over(
                         good.iter()
                             .filter(|e| !named.contains_key(e.event_id.as_str()))
-                            .map(|e| (*e).clone()),
+                            .cloned(),
                     );
                     self.report.rejected += queue.fail(&failed)?;
                     self.progress(progress);
@@ -459,7 +465,7 @@ pub fn sync_now(
         total: 0,
         delivered: Vec::new(),
         last_delete: Instant::now(),
-        carry: Vec::new(),
+        carry: VecDeque::new(),
     };
     let result = drain(&mut run, queues, &mut progress);
     let report = run.report;
@@ -492,15 +498,7 @@ fn drain(
         }
         for (path, queue, _) in &mut open {
             run.report.queues.push(path.clone());
-            run.carry.clear();
-            let mut cursor = None;
-            let sent = (|| loop {
-                let batch = run.next_batch(queue, &mut cursor)?;
-                if batch.is_empty() {
-                    return Ok(());
-                }
-                run.send(queue, &batch, progress)?;
-            })();
+            let sent = run.drain_queue(path, queue, progress);
             // Delivered rows are deleted whatever stopped the run; if even that fails,
             // they stay queued and come back `duplicate` next time: nothing is lost.
             let deleted = run.delete_delivered(queue);

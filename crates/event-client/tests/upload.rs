@@ -91,6 +91,99 @@ fn a_queue_drains_in_gzip_batches_of_at_most_1000_in_queue_order() {
     assert_eq!(r.requests, 0);
 }
 
+/// The event ids of every request the server received, request by request.
+fn sent_ids(s: &ContractServer) -> Vec<Vec<String>> {
+    s.received()
+        .iter()
+        .map(|r| {
+            r.json().unwrap()["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["event_id"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn partial_answers_across_batches_keep_queue_order_and_carried_events_lead() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = queue_with(dir.path(), 2500);
+    let s = ContractServer::start(ServerConfig {
+        keep_bodies: true,
+        ..ServerConfig::default()
+    })
+    .unwrap();
+    let (o, _) = opts(&s);
+    s.push_faults([
+        Fault::PartialResults(400),
+        Fault::Delay(Duration::ZERO),
+        Fault::PartialResults(10),
+    ]);
+    let r = sync_now(std::slice::from_ref(&q), &o, |_| {}).unwrap();
+    assert_eq!((r.sent, r.left), (2500, 0));
+    let batches = sent_ids(&s);
+    assert!(batches.iter().all(|b| !b.is_empty() && b.len() <= 1000));
+    // The 600 events the first answer left out lead the second batch.
+    assert_eq!(batches[1][0], id(400));
+    assert_eq!(batches[1].len(), 1000);
+    // Each batch is in queue order, and the first sends of all events are too.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut firsts = Vec::new();
+    for b in &batches {
+        assert!(
+            b.windows(2).all(|w| w[0] < w[1]),
+            "a batch out of order: {:?}",
+            b.iter()
+                .map(|e| e[4..].trim_start_matches('0').to_owned())
+                .collect::<Vec<_>>()
+        );
+        firsts.extend(b.iter().filter(|e| seen.insert((*e).clone())).cloned());
+    }
+    assert_eq!(firsts, (0..2500).map(id).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_row_that_is_not_one_json_object_fails_locally_and_the_rest_are_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = queue_with(dir.path(), 6);
+    let conn = rusqlite::Connection::open(&q).unwrap();
+    conn.execute(
+        "UPDATE queue SET data = 'not json' WHERE event_id = ?1",
+        [id(1)],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE queue SET data = '[1, 2]' WHERE event_id = ?1",
+        [id(4)],
+    )
+    .unwrap();
+    let s = ContractServer::start(ServerConfig {
+        keep_bodies: true,
+        ..ServerConfig::default()
+    })
+    .unwrap();
+    let (mut o, _) = opts(&s);
+    o.batch_events = 3;
+    let r = sync_now(std::slice::from_ref(&q), &o, |_| {}).unwrap();
+    assert_eq!((r.sent, r.rejected, r.left), (4, 2, 0));
+    assert_eq!(
+        sent_ids(&s),
+        [vec![id(0), id(2)], vec![id(3), id(5)]],
+        "the broken rows were never sent"
+    );
+    let failed = EventQueue::open(&q, u64::MAX).unwrap().failed().unwrap();
+    let mut ids: Vec<&str> = failed.iter().map(|f| f.event_id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [id(1), id(4)]);
+    assert!(
+        failed
+            .iter()
+            .all(|f| f.reason.contains("not a JSON object") && f.category == "local")
+    );
+}
+
 #[test]
 fn a_byte_budget_and_a_413_split_batches_and_a_too_large_event_fails_alone() {
     let dir = tempfile::tempdir().unwrap();
