@@ -194,6 +194,13 @@ pub enum Enqueued {
     AlreadyQueued,
 }
 
+/// Rows read so far for one batch, within a byte budget (always at least one row).
+struct Batch {
+    out: Vec<QueuedEvent>,
+    bytes: usize,
+    max_bytes: usize,
+}
+
 /// An open queue file.
 #[derive(Debug)]
 pub struct EventQueue {
@@ -332,6 +339,54 @@ impl EventQueue {
         })
     }
 
+    /// Queues many events' JSON in one transaction: all of them or, when they would take
+    /// the queue past its cap, none (an error). An `event_id` already queued or failed,
+    /// or repeated in `events`, is skipped. Returns how many rows were added.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::QueueFull`], or a database error (nothing is queued).
+    pub fn enqueue_many<'a>(
+        &mut self,
+        events: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+    ) -> Result<u64, Error> {
+        let max = self.max;
+        let now = now_secs();
+        let events: Vec<(&str, &str, &str)> = events.into_iter().collect();
+        let added = self.write(|tx| {
+            let mut known = tx.prepare_cached(
+                "SELECT 1 FROM queue WHERE event_id = ?1 UNION ALL SELECT 1 FROM spec_kitty_rs_failed WHERE event_id = ?1",
+            )?;
+            let mut seen = std::collections::HashSet::new();
+            let mut new = Vec::new();
+            for e in &events {
+                if seen.insert(e.0) && !known.exists([e.0])? {
+                    new.push(*e);
+                }
+            }
+            let count: i64 = tx.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
+            let after = u64::try_from(count).unwrap_or(u64::MAX).saturating_add(new.len() as u64);
+            if !new.is_empty() && after > max {
+                return Ok(None);
+            }
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO queue(event_id, event_type, data, timestamp, coalesce_key) VALUES(?1, ?2, ?3, ?4, NULL)",
+            )?;
+            for (event_id, event_type, data) in &new {
+                insert.execute(params![event_id, event_type, data, now])?;
+            }
+            Ok(Some(new.len() as u64))
+        });
+        match added {
+            Ok(Some(n)) => Ok(n),
+            Ok(None) => Err(Error::QueueFull {
+                path: self.path.clone(),
+                max,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Events waiting.
     ///
     /// # Errors
@@ -383,47 +438,71 @@ impl EventQueue {
         max_events: usize,
         max_bytes: usize,
     ) -> Result<Vec<QueuedEvent>, Error> {
-        let after = after.unwrap_or(QueuePosition {
-            timestamp: i64::MIN,
-            id: i64::MIN,
-        });
-        let mut stmt = self
-            .conn
-            .prepare_cached(
+        let limit = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        let mut batch = Batch {
+            out: Vec::new(),
+            bytes: 0,
+            max_bytes,
+        };
+        let Some(after) = after else {
+            self.fill(
+                &mut batch,
                 "SELECT id, event_id, event_type, data, timestamp FROM queue
-                 WHERE (timestamp, id) > (?1, ?2) ORDER BY timestamp ASC, id ASC LIMIT ?3",
-            )
-            .map_err(|e| self.err(&e))?;
+                 ORDER BY timestamp ASC, id ASC LIMIT ?1",
+                params![limit(max_events)],
+            )?;
+            return Ok(batch.out);
+        };
+        // Two index range scans rather than `(timestamp, id) > (?, ?)`, which SQLite runs
+        // as `timestamp >= ?` and then skips every row of that second already read: many
+        // events share an enqueue second, and a drain became quadratic in them.
+        let full = self.fill(
+            &mut batch,
+            "SELECT id, event_id, event_type, data, timestamp FROM queue
+             WHERE timestamp = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3",
+            params![after.timestamp, after.id, limit(max_events)],
+        )?;
+        if !full && batch.out.len() < max_events {
+            let left = max_events - batch.out.len();
+            self.fill(
+                &mut batch,
+                "SELECT id, event_id, event_type, data, timestamp FROM queue
+                 WHERE timestamp > ?1 ORDER BY timestamp ASC, id ASC LIMIT ?2",
+                params![after.timestamp, limit(left)],
+            )?;
+        }
+        Ok(batch.out)
+    }
+
+    /// Adds the rows of `sql` to `batch` until its byte budget is reached; true when it was.
+    fn fill(
+        &self,
+        batch: &mut Batch,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<bool, Error> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(&e))?;
         let rows = stmt
-            .query_map(
-                params![
-                    after.timestamp,
-                    after.id,
-                    i64::try_from(max_events).unwrap_or(i64::MAX)
-                ],
-                |r| {
-                    Ok(QueuedEvent {
-                        id: r.get(0)?,
-                        event_id: r.get(1)?,
-                        event_type: r.get(2)?,
-                        data: r.get(3)?,
-                        timestamp: r.get(4)?,
-                    })
-                },
-            )
+            .query_map(params, |r| {
+                Ok(QueuedEvent {
+                    id: r.get(0)?,
+                    event_id: r.get(1)?,
+                    event_type: r.get(2)?,
+                    data: r.get(3)?,
+                    timestamp: r.get(4)?,
+                })
+            })
             .map_err(|e| self.err(&e))?;
-        let mut out = Vec::new();
-        let mut bytes = 0usize;
         for row in rows {
             let row = row.map_err(|e| self.err(&e))?;
             let size = row.data.len() + 1;
-            if !out.is_empty() && bytes + size > max_bytes {
-                break;
+            if !batch.out.is_empty() && batch.bytes + size > batch.max_bytes {
+                return Ok(true);
             }
-            bytes += size;
-            out.push(row);
+            batch.bytes += size;
+            batch.out.push(row);
         }
-        Ok(out)
+        Ok(false)
     }
 
     /// Removes delivered events (success or duplicate) by row id, in one transaction.

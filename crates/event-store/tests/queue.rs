@@ -78,15 +78,19 @@ fn a_pass_walks_the_queue_in_order_from_a_position() {
         [],
     )
     .unwrap();
-    let mut seen = Vec::new();
-    let mut at: Option<QueuePosition> = None;
-    loop {
-        let batch = q.next_batch_after(at, 2, usize::MAX).unwrap();
-        let Some(last) = batch.last() else { break };
-        at = Some(last.position());
-        seen.extend(batch.into_iter().map(|e| e.event_id));
+    // By count, and by a byte budget of two rows (each row is `{"n":i}`, 7 bytes + 1).
+    for (max_events, max_bytes) in [(2, usize::MAX), (10, 16), (3, usize::MAX)] {
+        let mut seen = Vec::new();
+        let mut at: Option<QueuePosition> = None;
+        loop {
+            let batch = q.next_batch_after(at, max_events, max_bytes).unwrap();
+            let Some(last) = batch.last() else { break };
+            assert!(batch.len() <= 2 || max_events == 3);
+            at = Some(last.position());
+            seen.extend(batch.into_iter().map(|e| e.event_id));
+        }
+        assert_eq!(seen, ["ev-0", "ev-2", "ev-3", "ev-1"]);
     }
-    assert_eq!(seen, ["ev-0", "ev-2", "ev-3", "ev-1"]);
     // A byte budget still yields at least one event.
     assert_eq!(q.next_batch_after(None, 10, 1).unwrap().len(), 1);
 }
@@ -105,4 +109,36 @@ fn a_new_queue_has_the_python_cli_schema() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(names, ["idx_coalesce_key", "idx_retry", "idx_timestamp"]);
+}
+
+#[test]
+fn enqueue_many_adds_all_or_nothing_and_skips_known_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("queue.db");
+    let mut q = EventQueue::open(&path, 4).unwrap();
+    q.enqueue("a", "WPStatusChanged", "{\"n\":0}").unwrap();
+    let added = q
+        .enqueue_many([
+            ("a", "WPStatusChanged", "{\"replaced\":true}"),
+            ("b", "WPStatusChanged", "{}"),
+            ("b", "WPStatusChanged", "{\"again\":true}"),
+            ("c", "WPStatusChanged", "{}"),
+        ])
+        .unwrap();
+    assert_eq!(added, 2);
+    assert_eq!(ids(&q), ["a", "b", "c"]);
+    assert_eq!(q.next_batch(1, usize::MAX).unwrap()[0].data, "{\"n\":0}");
+    // Two more would make 5 of at most 4: refused whole, nothing added.
+    let err = q
+        .enqueue_many([
+            ("d", "WPStatusChanged", "{}"),
+            ("e", "WPStatusChanged", "{}"),
+        ])
+        .unwrap_err();
+    assert!(
+        matches!(err, event_store::Error::QueueFull { max: 4, .. }),
+        "{err}"
+    );
+    assert_eq!(ids(&q), ["a", "b", "c"]);
+    assert_eq!(q.enqueue_many([("d", "WPStatusChanged", "{}")]).unwrap(), 1);
 }
