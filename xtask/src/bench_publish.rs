@@ -8,10 +8,10 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+
+use crate::bench::{command, median, mib, release_cli, timed};
 use tracker_store::{
     CanonicalIssue, CredentialStore, IssueCache, IssueRef, SpecKittyHome, binding_scope, cache_path,
 };
@@ -83,43 +83,10 @@ fn issue(i: usize) -> CanonicalIssue {
     }
 }
 
-/// Wall time and peak RSS (KiB) of one run, via /usr/bin/time when present.
-fn timed(cmd: &mut Command) -> Result<(f64, Option<u64>)> {
-    let t = Instant::now();
-    let out = cmd.output().context("running the CLI")?;
-    let secs = t.elapsed().as_secs_f64();
-    if !out.status.success() {
-        bail!(
-            "the publish failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
-        );
-    }
-    let rss = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .find_map(|l| l.strip_prefix("maxrss_kib="))
-        .and_then(|v| v.trim().parse().ok());
-    Ok((secs, rss))
-}
-
-fn median(mut v: Vec<(f64, Option<u64>)>) -> (f64, Option<u64>) {
-    v.sort_by(|a, b| a.0.total_cmp(&b.0));
-    v[v.len() / 2]
-}
-
 fn run3(bin: &Path, home: &Path, project: &Path, url: &str) -> Result<(f64, Option<u64>)> {
-    let time = Path::new("/usr/bin/time");
     let mut runs = Vec::new();
     for _ in 0..3 {
-        let mut cmd = if time.exists() {
-            let mut c = Command::new(time);
-            c.args(["-f", "maxrss_kib=%M"]).arg(bin);
-            c
-        } else {
-            Command::new(bin)
-        };
+        let mut cmd = command(bin);
         cmd.args(["tracker", "sync", "publish", "--server-url", url])
             .env_clear()
             .env("HOME", home)
@@ -142,25 +109,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             other => n = other.parse().context("N must be a number of issues")?,
         }
     }
-    let root = crate::repo_root();
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "spec-kitty-cli",
-            "--bin",
-            "spec-kitty",
-        ])
-        .current_dir(&root)
-        .status()?;
-    if !status.success() {
-        bail!("building the release CLI failed");
-    }
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let ours = target.join("release").join("spec-kitty");
+    let ours = release_cli()?;
     let tmp = tempfile::tempdir()?;
     let (home, project) = (tmp.path().join("home"), tmp.path().join("project"));
     std::fs::create_dir_all(project.join(".kittify"))?;
@@ -194,12 +143,6 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let url = sink()?;
     println!("publish of {n} cached issues to a loopback sink, median of 3 whole-CLI runs");
     let (rs, rs_rss) = run3(&ours, &home, &project, &url)?;
-    let mib = |k: Option<u64>| {
-        k.map_or_else(
-            || "?".to_owned(),
-            |k| format!("{:.0} MiB", k as f64 / 1024.0),
-        )
-    };
     println!("  spec-kitty-rs:  {rs:.2} s, peak RSS {}", mib(rs_rss));
     match python {
         Some(py) if py.exists() => {

@@ -4,13 +4,16 @@
 //! - `check-contracts [--root DIR]`: fixtures, schemas, docs and Rust types agree.
 //! - `freeze-fixtures`: rewrite `fixtures/MANIFEST.blake3` after a deliberate fixture change.
 //! - `bench-publish`: a whole publish of N issues, ours beside the Python CLI's.
+//! - `bench-upload`: a whole `sync now` of N queued events, ours beside the Python CLI's.
 //!
 //! This crate is the workspace's tooling edge: it may print, read files and spawn processes.
 //! It is never a dependency of a library crate.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod bench_publish;
+mod bench_upload;
 mod contracts;
 mod demo;
 mod manifest;
@@ -27,6 +30,9 @@ tasks:
   bench-publish [N] [--python PATH]
                     time a whole publish of N cached issues (default 100000), ours and
                     the Python CLI's on the same files, and print the ratio
+  bench-upload [N] [--python PATH] [--runs K]
+                    time a whole `sync now` of N queued events (default 100000) to the
+                    reference receiver and to a minimal sink, ours and the Python CLI's
 
 check-contracts and freeze-fixtures take [--root DIR] to work on another checkout (default:
 this repository)";
@@ -42,6 +48,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo::run(),
         Some("bench-publish") => bench_publish::run(&args[1..]),
+        Some("bench-upload") => bench_upload::run(&args[1..]),
         Some(task @ ("check-contracts" | "freeze-fixtures")) => {
             let root = match &args[1..] {
                 [] => repo_root(),

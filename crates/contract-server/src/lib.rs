@@ -10,6 +10,8 @@
 //!   `POST /api/v1/events/batch/` (validates events with `event-envelope`, answers
 //!   per-event results, duplicates by `event_id`). Tests queue [`Fault`]s to make it fail.
 //!
+//! - [`BatchSink`]: a minimal batch receiver that answers `success` and checks nothing,
+//!   for timing an uploader alone.
 //! - Fake Jira Cloud and fake Linear ([`FakeJira`], [`FakeLinear`]) with their quirks, for
 //!   the tracker connectors' tests and the demo.
 //!
@@ -25,10 +27,12 @@ mod contract;
 mod fakes;
 mod handlers;
 mod server;
+mod sink;
 
 pub use contract::{SNAPSHOT_FIELDS, SnapshotError, validate_snapshot};
 pub use fakes::{FakeJira, FakeLinear};
 pub use server::{BATCH_PATH, ContractServer, Fault, Received, SNAPSHOT_PATH, ServerConfig};
+pub use sink::BatchSink;
 
 /// Why a mappings file is refused.
 #[derive(Debug, thiserror::Error)]

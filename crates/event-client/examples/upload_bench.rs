@@ -4,9 +4,7 @@
 //! `cargo run --release -p event-client --example upload_bench -- 100000`
 //!
 //! `upload_bench N --to-sink` sends to a minimal receiver instead, to measure the sender
-//! alone. Helpers for comparing whole CLIs: `upload_bench --serve` (or `--sink`) runs the
-//! receiver and prints its URL (until stdin closes); `upload_bench --fill QUEUE_DB N`
-//! fills a queue file.
+//! alone. Whole CLIs, ours beside the Python CLI's: `cargo xtask bench-upload`.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -20,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
-use contract_server::{ContractServer, ServerConfig};
+use contract_server::{BatchSink, ContractServer, ServerConfig};
 use event_client::{Auth, UploadOptions, sync_now};
 use http_transport::Secret;
 use serde_json::json;
@@ -34,16 +32,18 @@ fn peak_rss_mib() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// N valid envelopes in one transaction (the Python CLI's table, as `EventQueue` makes it).
+/// N valid envelopes, queued in chunks (so that filling does not count in the peak RSS).
 fn fill(path: &Path, n: u64) {
-    drop(event_store::EventQueue::open(path, u64::MAX).unwrap());
-    let mut conn = rusqlite::Connection::open(path).unwrap();
-    let tx = conn.transaction().unwrap();
-    {
-        let mut stmt = tx
-            .prepare("INSERT INTO queue(event_id, event_type, data, timestamp) VALUES(?1, 'WPStatusChanged', ?2, ?3)")
-            .unwrap();
-        for i in 0..n {
+    let mut queue = event_store::EventQueue::open(path, u64::MAX).unwrap();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(5000) {
+        fill_chunk(&mut queue, chunk);
+    }
+}
+
+fn fill_chunk(queue: &mut event_store::EventQueue, ids: &[u64]) {
+    let events: Vec<(String, String)> = ids
+        .iter()
+        .map(|&i| {
             let id = format!("01KQ{i:022}");
             let env = json!({"event_id": id, "event_type": "WPStatusChanged", "aggregate_id": "WP01",
                 "aggregate_type": "WorkPackage",
@@ -54,92 +54,42 @@ fn fill(path: &Path, n: u64) {
                 "project_uuid": "550e8400-e29b-41d4-a716-446655440000", "project_slug": "spec-kitty",
                 "git_branch": "main", "head_commit_sha": "0cf3f906f4f979a000cf04c78688a397d69b6a37",
                 "repo_slug": "acme/spec-kitty"});
-            stmt.execute(rusqlite::params![
-                id,
-                env.to_string(),
-                1_795_600_000 + i64::try_from(i).unwrap()
-            ])
-            .unwrap();
-        }
-    }
-    tx.commit().unwrap();
+            (id, env.to_string())
+        })
+        .collect();
+    queue
+        .enqueue_many(
+            events
+                .iter()
+                .map(|(id, data)| (id.as_str(), "WPStatusChanged", data.as_str())),
+        )
+        .unwrap();
 }
 
-fn serve() {
-    let s = ContractServer::start(ServerConfig {
-        keep_bodies: false,
-        ..ServerConfig::default()
-    })
-    .unwrap();
-    println!("{}", s.url());
+/// Runs a receiver in this (child) process and prints its URL, until stdin closes.
+fn serve(sink: bool) {
+    let (_server, _sink);
+    if sink {
+        let s = BatchSink::start().unwrap();
+        println!("{}", s.url());
+        _sink = s;
+    } else {
+        let s = ContractServer::start(ServerConfig {
+            keep_bodies: false,
+            ..ServerConfig::default()
+        })
+        .unwrap();
+        println!("{}", s.url());
+        _server = s;
+    }
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
-}
-
-/// A minimal receiver: reads each batch, answers `success` for every event id, checks
-/// nothing else. It isolates the sender's own cost from the reference receiver's.
-fn sink() {
-    #[derive(serde::Deserialize)]
-    struct Ev {
-        event_id: String,
-    }
-    #[derive(serde::Deserialize)]
-    struct Batch {
-        events: Vec<Ev>,
-    }
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    println!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(|| {
-        let _ = std::io::stdin().read_to_end(&mut Vec::new());
-        std::process::exit(0);
-    });
-    for stream in listener.incoming().flatten() {
-        let _ = stream.set_nodelay(true);
-        std::thread::spawn(move || {
-            use std::io::Write;
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            loop {
-                let (mut len, mut line) = (0usize, String::new());
-                loop {
-                    line.clear();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    if line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        len = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; len];
-                reader.read_exact(&mut body).unwrap();
-                let mut plain = Vec::new();
-                flate2::read::GzDecoder::new(&body[..])
-                    .read_to_end(&mut plain)
-                    .unwrap();
-                let batch: Batch = serde_json::from_slice(&plain).unwrap();
-                let results: Vec<serde_json::Value> = batch
-                    .events
-                    .iter()
-                    .map(|e| json!({"event_id": e.event_id, "status": "success"}))
-                    .collect();
-                let out = json!({"results": results}).to_string();
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{out}",
-                    out.len()
-                );
-                (&stream).write_all(answer.as_bytes()).unwrap();
-            }
-        });
-    }
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("--serve") => return serve(),
-        Some("--sink") => return sink(),
-        Some("--fill") => return fill(Path::new(&args[1]), args[2].parse().unwrap()),
+        Some("--serve") => return serve(false),
+        Some("--sink") => return serve(true),
         _ => {}
     }
     let n: u64 = args.first().map_or(100_000, |a| a.parse().unwrap());

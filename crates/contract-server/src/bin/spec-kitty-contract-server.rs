@@ -1,8 +1,9 @@
 //! `spec-kitty-contract-server`: runs the reference receiver on loopback until stdin closes
-//! or it is killed.
+//! or it is killed; then prints how many events the batch endpoint accepted.
 //!
 //! ```text
 //! spec-kitty-contract-server [--port N] [--mappings FILE] [--listen ADDR --allow-non-loopback]
+//! spec-kitty-contract-server --sink    (a minimal batch receiver for benchmarks)
 //! ```
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -11,10 +12,14 @@ use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use anyhow::{Context, bail};
-use contract_server::{ContractServer, ServerConfig, parse_mappings};
+use contract_server::{BatchSink, ContractServer, ServerConfig, parse_mappings};
 
 fn main() -> anyhow::Result<()> {
-    let mut config = ServerConfig::default();
+    // Nobody can read kept bodies out of this process.
+    let mut config = ServerConfig {
+        keep_bodies: false,
+        ..ServerConfig::default()
+    };
     let mut port = 0u16;
     let mut ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut args = std::env::args().skip(1);
@@ -35,6 +40,13 @@ fn main() -> anyhow::Result<()> {
                     .context("--listen needs an IP")?
             }
             "--allow-non-loopback" => config.allow_non_loopback = true,
+            "--sink" => {
+                let sink = BatchSink::start().context("starting the sink")?;
+                println!("listening on {}", sink.url());
+                let _ = std::io::stdin().read_to_end(&mut Vec::new());
+                println!("accepted {} events", sink.answered());
+                return Ok(());
+            }
             "--mappings" => {
                 let path = args.next().context("--mappings needs a file")?;
                 let text =
@@ -45,7 +57,7 @@ fn main() -> anyhow::Result<()> {
             }
             "-h" | "--help" => {
                 println!(
-                    "usage: spec-kitty-contract-server [--port N] [--mappings FILE] [--listen IP --allow-non-loopback]"
+                    "usage: spec-kitty-contract-server [--port N] [--mappings FILE] [--listen IP --allow-non-loopback] | --sink"
                 );
                 return Ok(());
             }
@@ -62,6 +74,7 @@ fn main() -> anyhow::Result<()> {
     );
     println!("close stdin (Ctrl-D) to stop");
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    println!("accepted {} events", server.accepted_event_ids().len());
     server.shutdown();
     Ok(())
 }

@@ -1,0 +1,142 @@
+//! A minimal batch receiver for benchmarks: it reads each request, answers `success` for
+//! every `event_id` it carries, and checks nothing else. Timing an uploader against it
+//! measures the uploader, not the receiver.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// The sink; it stops when dropped.
+#[derive(Debug)]
+pub struct BatchSink {
+    url: String,
+    answered: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+/// Reads one request (headers, then `Content-Length` bytes); `None` at the end of the
+/// connection.
+fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<(bool, Vec<u8>)>> {
+    let (mut len, mut gzip, mut line) = (0usize, false, String::new());
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        if line == "\r\n" {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap_or(0);
+        }
+        if let Some(v) = lower.strip_prefix("content-encoding:") {
+            gzip = v.trim() == "gzip";
+        }
+    }
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body)?;
+    Ok(Some((gzip, body)))
+}
+
+fn answer(body: &[u8], gzip: bool) -> io::Result<(Vec<u8>, u64)> {
+    #[derive(serde::Deserialize)]
+    struct Ev {
+        event_id: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Batch {
+        events: Vec<Ev>,
+    }
+    let plain = if gzip {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(body).read_to_end(&mut out)?;
+        out
+    } else {
+        body.to_vec()
+    };
+    let batch: Batch = serde_json::from_slice(&plain).map_err(io::Error::other)?;
+    let results: Vec<serde_json::Value> = batch
+        .events
+        .iter()
+        .map(|e| serde_json::json!({"event_id": e.event_id, "status": "success"}))
+        .collect();
+    let out = serde_json::json!({ "results": results }).to_string();
+    let mut bytes = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        out.len()
+    )
+    .into_bytes();
+    bytes.extend_from_slice(out.as_bytes());
+    Ok((bytes, batch.events.len() as u64))
+}
+
+fn serve(stream: TcpStream, answered: &AtomicU64) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    while let Some((gzip, body)) = read_request(&mut reader)? {
+        let (bytes, n) = match answer(&body, gzip) {
+            Ok(a) => a,
+            Err(_) => (
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n".to_vec(),
+                0,
+            ),
+        };
+        (&stream).write_all(&bytes)?;
+        answered.fetch_add(n, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+impl BatchSink {
+    /// Listens on an ephemeral loopback port, one thread per connection.
+    ///
+    /// # Errors
+    ///
+    /// The port cannot be bound.
+    pub fn start() -> io::Result<BatchSink> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let answered = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (a, s) = (Arc::clone(&answered), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if s.load(Ordering::Relaxed) {
+                    return;
+                }
+                let Ok(stream) = stream else { continue };
+                let a = Arc::clone(&a);
+                std::thread::spawn(move || {
+                    let _ = serve(stream, &a);
+                });
+            }
+        });
+        Ok(BatchSink {
+            url,
+            answered,
+            stop,
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Events answered `success` so far.
+    #[must_use]
+    pub fn answered(&self) -> u64 {
+        self.answered.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for BatchSink {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Wake the accept loop so that it sees the flag.
+        let _ = TcpStream::connect(self.url.trim_start_matches("http://"));
+    }
+}
