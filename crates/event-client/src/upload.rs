@@ -1,13 +1,14 @@
 //! `sync now`: the queue, in batches, to `POST {server}/api/v1/events/batch/`.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use event_envelope::{
-    BATCH_PATH, BatchResponse, ErrorCategory, EventStatus, Failure, Http400Body, categorize,
+    BATCH_PATH, BatchResponse, ErrorCategory, EventResult, EventStatus, Failure, Http400Body,
+    categorize,
 };
 use event_store::{EventQueue, QueuedEvent};
 
@@ -15,6 +16,8 @@ use crate::batch::{Prepared, prepare, read_ahead, take_within};
 use http_transport::{
     Answer, RequestPlan, RetryPolicy, Secret, Transport, TransportError, join_url,
 };
+
+use serde::Deserialize;
 
 use crate::auth::Auth;
 use crate::error::{Stopped, SyncError};
@@ -313,7 +316,7 @@ impl Run<'_> {
             200..=299 => {
                 let results: Option<BatchResponse> = answer
                     .json()
-                    .and_then(|v| serde_json::from_value(v.clone()).ok());
+                    .and_then(|v| BatchResponse::deserialize(v).ok());
                 let Some(results) = results else {
                     return Err(SyncError::NoProgress {
                         reason: format!(
@@ -323,7 +326,11 @@ impl Run<'_> {
                         ),
                     });
                 };
-                let by_id = results.by_event_id();
+                let by_id: HashMap<&str, &EventResult> = results
+                    .results
+                    .iter()
+                    .map(|r| (r.event_id.as_str(), r))
+                    .collect();
                 let (mut delivered, mut failed, mut unsettled) =
                     (Vec::new(), Vec::new(), Vec::new());
                 for e in good {

@@ -523,24 +523,31 @@ impl EventQueue {
             path: self.path.clone(),
             message: e.to_string(),
         })?;
+        let mut listed = ids.to_vec();
+        listed.sort_unstable();
         self.write(|tx| {
-            let total: i64 = tx.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
-            if usize::try_from(total).ok() == Some(ids.len()) {
-                // Inside this IMMEDIATE transaction no other writer can add a row between
-                // the count and the delete.
-                let listed: i64 = tx
-                    .prepare_cached(
-                        "SELECT COUNT(*) FROM queue WHERE id IN (SELECT value FROM json_each(?1))",
-                    )?
-                    .query_row([&list], |r| r.get(0))?;
-                if listed == total {
-                    let n = tx.execute("DELETE FROM queue", [])?;
-                    return Ok(n as u64);
+            // Is every row listed? Row ids come from the smallest index, not the table, and
+            // the scan stops at the first row that is not listed. Inside this IMMEDIATE
+            // transaction no other writer can add a row before the delete.
+            let mut every = true;
+            {
+                let mut stmt = tx.prepare_cached("SELECT id FROM queue")?;
+                let mut rows = stmt.query([])?;
+                while let Some(row) = rows.next()? {
+                    if listed.binary_search(&row.get::<_, i64>(0)?).is_err() {
+                        every = false;
+                        break;
+                    }
                 }
             }
-            let n = tx
-                .prepare_cached("DELETE FROM queue WHERE id IN (SELECT value FROM json_each(?1))")?
-                .execute([&list])?;
+            let n = if every {
+                tx.execute("DELETE FROM queue", [])?
+            } else {
+                tx.prepare_cached(
+                    "DELETE FROM queue WHERE id IN (SELECT value FROM json_each(?1))",
+                )?
+                .execute([&list])?
+            };
             Ok(n as u64)
         })
     }
