@@ -12,6 +12,9 @@ use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use anyhow::{Context, bail};
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use contract_server::{BatchSink, ContractServer, ServerConfig, parse_mappings};
 
 fn main() -> anyhow::Result<()> {
