@@ -6,12 +6,20 @@
 //! spec-kitty-contract-server --sink    (a minimal batch receiver for benchmarks)
 //! ```
 
-#![allow(clippy::print_stdout, clippy::print_stderr)]
-
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use anyhow::{Context, bail};
+
+/// Prints a line; a reader that went away (a closed pipe) is not a reason to stop serving.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, $($arg)*);
+        let _ = out.flush();
+    }};
+}
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -45,9 +53,9 @@ fn main() -> anyhow::Result<()> {
             "--allow-non-loopback" => config.allow_non_loopback = true,
             "--sink" => {
                 let sink = BatchSink::start().context("starting the sink")?;
-                println!("listening on {}", sink.url());
+                say!("listening on {}", sink.url());
                 let _ = std::io::stdin().read_to_end(&mut Vec::new());
-                println!("accepted {} events", sink.answered());
+                say!("accepted {} events", sink.answered());
                 return Ok(());
             }
             "--mappings" => {
@@ -59,7 +67,7 @@ fn main() -> anyhow::Result<()> {
                     .with_context(|| path.clone())?;
             }
             "-h" | "--help" => {
-                println!(
+                say!(
                     "usage: spec-kitty-contract-server [--port N] [--mappings FILE] [--listen IP --allow-non-loopback] | --sink"
                 );
                 return Ok(());
@@ -69,15 +77,15 @@ fn main() -> anyhow::Result<()> {
     }
     config.addr = SocketAddr::new(ip, port);
     let server = ContractServer::start(config).context("starting the server")?;
-    println!("listening on {}", server.url());
-    println!(
+    say!("listening on {}", server.url());
+    say!(
         "snapshot endpoint: {}{}",
         server.url(),
         contract_server::SNAPSHOT_PATH
     );
-    println!("close stdin (Ctrl-D) to stop");
+    say!("close stdin (Ctrl-D) to stop");
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
-    println!("accepted {} events", server.accepted_event_ids().len());
+    say!("accepted {} events", server.accepted_event_ids().len());
     server.shutdown();
     Ok(())
 }
