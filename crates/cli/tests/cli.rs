@@ -949,6 +949,61 @@ fn events_emit_then_sync_now_uploads_them() {
 }
 
 #[test]
+fn sync_status_shows_other_logins_queues_and_leaves_them_untouched() {
+    let env = Env::new();
+    let spec = env.home().join(".spec-kitty");
+    fs::create_dir_all(spec.join("queues")).unwrap();
+    fs::write(
+        spec.join("credentials"),
+        "[user]\nusername = \"dev@example.com\"\n\n[server]\nurl = \"https://saas.example.com\"\n",
+    )
+    .unwrap();
+    // A queue of an earlier login (another server): two events waiting there.
+    let other = spec.join("queues/queue-0000000000000000.db");
+    let mut q = event_store::EventQueue::open(&other, u64::MAX).unwrap();
+    q.enqueue("01KQ0000000000000000000001", "WPStatusChanged", "{}")
+        .unwrap();
+    q.enqueue("01KQ0000000000000000000002", "WPStatusChanged", "{}")
+        .unwrap();
+    drop(q);
+    // Without the Python CLI's third index: a status must not add it.
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("DROP INDEX idx_coalesce_key; PRAGMA journal_mode = WAL;")
+        .unwrap();
+    let before = fs::read(&other).unwrap();
+    fs::write(spec.join("queues/queue-1111111111111111.db"), "not sqlite").unwrap();
+    let r = env.run(&["sync", "status", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let others = v["other_queues"].as_array().unwrap();
+    assert_eq!(others.len(), 2, "{}", r.render());
+    assert_eq!(others[0]["path"], other.display().to_string());
+    assert_eq!(others[0]["pending"], 2);
+    assert!(others[1]["pending"].is_null() && others[1]["error"].is_string());
+    assert_eq!(v["pending"], 0, "other logins' events are not this login's");
+    let r = env.run(&["sync", "status"]);
+    assert!(
+        r.stdout.contains(&format!(
+            "another login's queue (not sent by this login): {}: 2 pending",
+            other.display()
+        )),
+        "{}",
+        r.render()
+    );
+    assert!(
+        r.stdout.contains("another login's queue is unreadable"),
+        "{}",
+        r.render()
+    );
+    assert_eq!(
+        fs::read(&other).unwrap(),
+        before,
+        "the other queue was changed"
+    );
+}
+
+#[test]
 fn sync_now_reports_rejections_and_server_failures_with_their_exit_codes() {
     let env = Env::new();
     let saas = server();

@@ -95,6 +95,31 @@ impl QueueFiles {
         self.scoped.as_deref().unwrap_or(&self.unscoped)
     }
 
+    /// The scoped queues of other logins (another server, user or team) in
+    /// `~/.spec-kitty/queues/`: this login never sends them, since their events belong to
+    /// another account, but they are worth showing so they are not forgotten. Sorted.
+    #[must_use]
+    pub fn others(&self) -> Vec<PathBuf> {
+        let Some(dir) = self.unscoped.parent().map(|h| h.join("queues")) else {
+            return Vec::new();
+        };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut out: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_file()
+                    && p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("queue-") && n.ends_with(".db"))
+                    && Some(p.as_path()) != self.scoped.as_deref()
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Every queue to drain, oldest first: `queue.db` (events from before a login are
     /// never stranded), then the scoped one. Only existing files.
     #[must_use]
@@ -397,6 +422,26 @@ impl EventQueue {
             .conn
             .query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))
             .map_err(|e| self.err(&e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Events waiting in the queue file at `path`, read without changing the file (no
+    /// schema or index is added, as [`EventQueue::open`] would).
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be opened read-only or holds no queue table.
+    pub fn pending_read_only(path: &Path) -> Result<u64, Error> {
+        let err = |e: rusqlite::Error| Error::Queue {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(err)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
+        let n: i64 = conn
+            .query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))
+            .map_err(err)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Result, anyhow};
 use event_client::{Auth, SyncReport, UploadOptions, sync_now};
 use event_store::{EventQueue, QueueFiles};
-use http_transport::{Secret, redact_url};
+use http_transport::{Secret, one_line, redact_url};
 use serde_json::{Value, json};
 use tracker_store::CredentialStore;
 
@@ -124,13 +124,30 @@ pub(crate) fn status(ctx: &EventContext, as_json: bool) -> Result<()> {
                                "failed_at": f.failed_at, "category": f.category, "reason": f.reason}));
         }
     }
+    // Other logins' queues are never sent by this one; shown so they are not forgotten.
+    let others: Vec<(String, Result<u64, String>)> = files
+        .others()
+        .into_iter()
+        .map(|p| {
+            let n = EventQueue::pending_read_only(&p).map_err(|e| one_line(&e.to_string()));
+            (p.display().to_string(), n)
+        })
+        .collect();
     let server = server(ctx, std::env::var("SAAS_API_URL").ok().as_deref())?;
     let token = auth(ctx, std::env::var("SAAS_AUTH_TOKEN").ok().as_deref())?.describe();
     let pending: u64 = queues.iter().filter_map(|q| q["pending"].as_u64()).sum();
     if as_json {
+        let other_queues: Vec<Value> = others
+            .iter()
+            .map(|(path, n)| match n {
+                Ok(n) => json!({"path": path, "pending": n}),
+                Err(e) => json!({"path": path, "pending": null, "error": e}),
+            })
+            .collect();
         return Ok(out(&to_json(&json!({
             "active_queue": files.active().display().to_string(),
             "queues": queues, "pending": pending, "failed": failed,
+            "other_queues": other_queues,
             "server": server.as_deref().map(redact_url), "token": token,
         })))?);
     }
@@ -154,6 +171,17 @@ pub(crate) fn status(ctx: &EventContext, as_json: bool) -> Result<()> {
             ),
             ("token", token),
         ]);
+    for (path, n) in &others {
+        match n {
+            Ok(0) => {}
+            Ok(n) => {
+                text += &format!(
+                    "  another login's queue (not sent by this login): {path}: {n} pending\n"
+                );
+            }
+            Err(e) => text += &format!("  another login's queue is unreadable: {e}\n"),
+        }
+    }
     for f in &failed {
         text += &format!(
             "  failed {} {}: {} ({})\n",
