@@ -338,29 +338,9 @@ impl EventQueue {
         event_type: &str,
         data: &str,
     ) -> Result<Enqueued, Error> {
-        let max = self.max;
-        let full = self.write(|tx| {
-            let known: bool = tx
-                .prepare_cached(
-                    "SELECT 1 FROM queue WHERE event_id = ?1 UNION ALL SELECT 1 FROM spec_kitty_rs_failed WHERE event_id = ?1",
-                )?
-                .exists([event_id])?;
-            if known {
-                return Ok(Some(Enqueued::AlreadyQueued));
-            }
-            let count: i64 = tx.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
-            if u64::try_from(count).unwrap_or(0) >= max {
-                return Ok(None);
-            }
-            tx.prepare_cached(
-                "INSERT INTO queue(event_id, event_type, data, timestamp, coalesce_key) VALUES(?1, ?2, ?3, ?4, NULL)",
-            )?
-            .execute(params![event_id, event_type, data, now_secs()])?;
-            Ok(Some(Enqueued::Added))
-        })?;
-        full.ok_or_else(|| Error::QueueFull {
-            path: self.path.clone(),
-            max,
+        Ok(match self.enqueue_many([(event_id, event_type, data)])? {
+            0 => Enqueued::AlreadyQueued,
+            _ => Enqueued::Added,
         })
     }
 
