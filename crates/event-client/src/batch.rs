@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::mpsc::SyncSender;
 
-use event_store::{EventQueue, QueuedEvent};
+use event_store::{BatchBudget, EventQueue, QueuedEvent};
 
 use crate::error::SyncError;
 
@@ -60,20 +60,16 @@ pub(crate) fn prepare(events: Vec<QueuedEvent>) -> Prepared {
     }
 }
 
-/// Takes events from the front of `from`: at most `max_events` and `max_bytes` of JSON,
-/// but always one when any is there (one larger event goes alone).
+/// Takes events from the front of `from` within one batch's budget (one larger event
+/// goes alone).
 pub(crate) fn take_within(
     from: &mut VecDeque<QueuedEvent>,
     max_events: usize,
     max_bytes: usize,
 ) -> Vec<QueuedEvent> {
-    let (mut out, mut bytes) = (Vec::new(), 0usize);
-    while let Some(e) = from.front() {
-        let size = e.data.len() + 1;
-        if out.len() == max_events || (!out.is_empty() && bytes + size > max_bytes) {
-            break;
-        }
-        bytes += size;
+    let mut budget = BatchBudget::new(max_events, max_bytes);
+    let mut out = Vec::new();
+    while from.front().is_some_and(|e| budget.admit(e)) {
         out.extend(from.pop_front());
     }
     out

@@ -10,7 +10,7 @@ use event_envelope::{
     BATCH_PATH, BatchResponse, ErrorCategory, EventResult, EventStatus, Failure, Http400Body,
     categorize,
 };
-use event_store::{EventQueue, QueuedEvent};
+use event_store::{BatchBudget, EventQueue, QueuedEvent};
 
 use crate::batch::{Prepared, prepare, read_ahead, take_within};
 use http_transport::{
@@ -220,7 +220,6 @@ impl Run<'_> {
             let (to, from) = std::sync::mpsc::sync_channel(1);
             scope.spawn(move || read_ahead(path, max_events, max_bytes, &to));
             let result = (|| loop {
-                let carried: usize = self.carry.iter().map(|e| e.data.len() + 1).sum();
                 let batch = if self.carry.is_empty() {
                     match from.recv() {
                         Ok(next) => next?,
@@ -228,8 +227,10 @@ impl Run<'_> {
                     }
                 } else {
                     // Carried events first; new ones fill what the budget leaves.
-                    if self.carry.len() < max_events
-                        && carried < max_bytes
+                    let mut budget = BatchBudget::new(max_events, max_bytes);
+                    let all_fit = self.carry.iter().all(|e| budget.admit(e));
+                    if all_fit
+                        && budget.has_room()
                         && let Ok(next) = from.recv()
                     {
                         let next = next?;

@@ -38,6 +38,6 @@ pub use error::Error;
 pub use git::{GitContext, git_context, is_repo_slug, repo_slug_from_remote};
 pub use identity::{ProjectContext, hostname, node_id, project_context, username};
 pub use queue::{
-    DEFAULT_MAX_QUEUE_SIZE, Enqueued, EventQueue, FAILED_TABLE, FailedEvent, QueueFiles,
-    QueuePosition, QueuedEvent, max_queue_size, queue_scope,
+    BatchBudget, DEFAULT_MAX_QUEUE_SIZE, Enqueued, EventQueue, FAILED_TABLE, FailedEvent,
+    QueueFiles, QueuePosition, QueuedEvent, max_queue_size, queue_scope,
 };

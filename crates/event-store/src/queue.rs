@@ -219,11 +219,58 @@ pub enum Enqueued {
     AlreadyQueued,
 }
 
-/// Rows read so far for one batch, within a byte budget (always at least one row).
+/// The budget of one batch: at most `max_events` events and `max_bytes` of JSON (each
+/// event's length plus a separator), but always the first event, however large: one
+/// event larger than the budget goes alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchBudget {
+    max_events: usize,
+    max_bytes: usize,
+    events: usize,
+    bytes: usize,
+}
+
+impl BatchBudget {
+    /// An empty batch with these limits.
+    #[must_use]
+    pub fn new(max_events: usize, max_bytes: usize) -> Self {
+        BatchBudget {
+            max_events,
+            max_bytes,
+            events: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Counts `event` in when it fits; false, counting nothing, when it does not.
+    pub fn admit(&mut self, event: &QueuedEvent) -> bool {
+        let size = event.data.len() + 1;
+        if self.events == self.max_events || (self.events > 0 && self.bytes + size > self.max_bytes)
+        {
+            return false;
+        }
+        self.events += 1;
+        self.bytes += size;
+        true
+    }
+
+    /// Whether another event could still fit.
+    #[must_use]
+    pub fn has_room(&self) -> bool {
+        self.events < self.max_events && self.bytes < self.max_bytes
+    }
+
+    /// How many more events the count allows.
+    #[must_use]
+    pub fn events_left(&self) -> usize {
+        self.max_events.saturating_sub(self.events)
+    }
+}
+
+/// Rows read so far for one batch, within its budget.
 struct Batch {
     out: Vec<QueuedEvent>,
-    bytes: usize,
-    max_bytes: usize,
+    budget: BatchBudget,
 }
 
 /// An open queue file.
@@ -466,8 +513,7 @@ impl EventQueue {
         let limit = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         let mut batch = Batch {
             out: Vec::new(),
-            bytes: 0,
-            max_bytes,
+            budget: BatchBudget::new(max_events, max_bytes),
         };
         let Some(after) = after else {
             self.fill(
@@ -487,8 +533,8 @@ impl EventQueue {
              WHERE timestamp = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3",
             params![after.timestamp, after.id, limit(max_events)],
         )?;
-        if !full && batch.out.len() < max_events {
-            let left = max_events - batch.out.len();
+        if !full && batch.budget.events_left() > 0 {
+            let left = batch.budget.events_left();
             self.fill(
                 &mut batch,
                 "SELECT id, event_id, event_type, data, timestamp FROM queue
@@ -499,7 +545,7 @@ impl EventQueue {
         Ok(batch.out)
     }
 
-    /// Adds the rows of `sql` to `batch` until its byte budget is reached; true when it was.
+    /// Adds the rows of `sql` to `batch` until its budget is reached; true when it was.
     fn fill(
         &self,
         batch: &mut Batch,
@@ -520,11 +566,9 @@ impl EventQueue {
             .map_err(|e| self.err(&e))?;
         for row in rows {
             let row = row.map_err(|e| self.err(&e))?;
-            let size = row.data.len() + 1;
-            if !batch.out.is_empty() && batch.bytes + size > batch.max_bytes {
+            if !batch.budget.admit(&row) {
                 return Ok(true);
             }
-            batch.bytes += size;
             batch.out.push(row);
         }
         Ok(false)
