@@ -84,7 +84,8 @@ pub(crate) fn read_ahead(
     max_bytes: usize,
     to: &SyncSender<Result<Prepared, SyncError>>,
 ) {
-    let queue = match EventQueue::open(path, u64::MAX) {
+    // Read-only: the sender's connection already set the file up; this one only reads.
+    let queue = match EventQueue::open_read_only(path) {
         Ok(q) => q,
         Err(e) => {
             let _ = to.send(Err(e.into()));

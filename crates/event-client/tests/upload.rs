@@ -550,7 +550,9 @@ fn kill_9_mid_upload(
 fn kill_9_during_an_upload_that_deletes_after_every_answer_loses_nothing() {
     // Ready once some delivered rows were deleted.
     let (left, accepted_before, r) = kill_9_mid_upload(Duration::ZERO, |_, q| {
-        EventQueue::pending_read_only(q).is_ok_and(|n| n < 1000)
+        EventQueue::open_read_only(q)
+            .and_then(|q| q.pending())
+            .is_ok_and(|n| n < 1000)
     });
     assert!(
         left > 0 && left < 1000,

@@ -327,6 +327,29 @@ impl EventQueue {
         Ok(q)
     }
 
+    /// Opens an existing queue file read-only: no schema or index is added, as
+    /// [`EventQueue::open`] would, and nothing can be written through it (reads:
+    /// [`pending`](Self::pending), [`next_batch_after`](Self::next_batch_after) and the
+    /// like).
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be opened read-only.
+    pub fn open_read_only(path: &Path) -> Result<Self, Error> {
+        let err = |e: rusqlite::Error| Error::Queue {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(err)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
+        Ok(EventQueue {
+            conn,
+            path: path.to_path_buf(),
+            max: 0,
+        })
+    }
+
     fn err(&self, e: &rusqlite::Error) -> Error {
         Error::Queue {
             path: self.path.clone(),
@@ -449,26 +472,6 @@ impl EventQueue {
             .conn
             .query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))
             .map_err(|e| self.err(&e))?;
-        Ok(u64::try_from(n).unwrap_or(0))
-    }
-
-    /// Events waiting in the queue file at `path`, read without changing the file (no
-    /// schema or index is added, as [`EventQueue::open`] would).
-    ///
-    /// # Errors
-    ///
-    /// The file cannot be opened read-only or holds no queue table.
-    pub fn pending_read_only(path: &Path) -> Result<u64, Error> {
-        let err = |e: rusqlite::Error| Error::Queue {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        };
-        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(err)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
-        let n: i64 = conn
-            .query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))
-            .map_err(err)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 

@@ -129,7 +129,9 @@ pub(crate) fn status(ctx: &EventContext, as_json: bool) -> Result<()> {
         .others()
         .into_iter()
         .map(|p| {
-            let n = EventQueue::pending_read_only(&p).map_err(|e| one_line(&e.to_string()));
+            let n = EventQueue::open_read_only(&p)
+                .and_then(|q| q.pending())
+                .map_err(|e| one_line(&e.to_string()));
             (p.display().to_string(), n)
         })
         .collect();
