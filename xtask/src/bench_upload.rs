@@ -15,32 +15,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
+use contract_server::sample_event;
 use event_store::{EventQueue, QueueFiles};
-use serde_json::json;
 use tracker_store::SpecKittyHome;
 
 use crate::bench::{command, median, mib, release_bins, timed};
-
-/// A realistic envelope: a work package moving lanes, with full project and git context.
-fn envelope(i: u64) -> (String, String) {
-    let id = format!("01KQ{i:022}");
-    let env = json!({"event_id": id, "event_type": "WPStatusChanged", "aggregate_id": "WP01",
-        "aggregate_type": "WorkPackage",
-        "payload": {"wp_id": "WP01", "from_lane": "planned", "to_lane": "in_progress",
-                    "actor": "bench-agent", "feature_slug": "048-tracker-routing"},
-        "timestamp": "2026-11-25T10:00:00.123456+00:00", "node_id": "a1b2c3d4e5f6",
-        "lamport_clock": i + 1, "causation_id": null, "team_slug": "acme",
-        "project_uuid": "550e8400-e29b-41d4-a716-446655440000", "project_slug": "spec-kitty",
-        "git_branch": "main", "head_commit_sha": "0cf3f906f4f979a000cf04c78688a397d69b6a37",
-        "repo_slug": "acme/spec-kitty"});
-    (id, env.to_string())
-}
 
 /// A queue file of `n` events, made once and copied for every run.
 fn template(dir: &Path, n: u64) -> Result<PathBuf> {
     let path = dir.join("template.db");
     let mut q = EventQueue::open(&path, u64::MAX)?;
-    let events: Vec<(String, String)> = (0..n).map(envelope).collect();
+    let events: Vec<(String, String)> = (0..n).map(sample_event).collect();
     q.enqueue_many(
         events
             .iter()

@@ -1,6 +1,6 @@
-//! A minimal batch receiver for benchmarks: it reads each request, answers `success` for
-//! every `event_id` it carries, and checks nothing else. Timing an uploader against it
-//! measures the uploader, not the receiver.
+//! Benchmark support: a minimal batch receiver that reads each request, answers `success`
+//! for every `event_id` it carries, and checks nothing else (timing an uploader against
+//! it measures the uploader, not the receiver); and the sample event benchmarks queue.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -139,4 +139,21 @@ impl Drop for BatchSink {
         // Wake the accept loop so that it sees the flag.
         let _ = TcpStream::connect(self.url.trim_start_matches("http://"));
     }
+}
+
+/// The `i`-th sample event of the upload benchmarks, as `(event_id, envelope JSON)`: a
+/// valid work package lane change with full project and git context (~600 bytes).
+#[must_use]
+pub fn sample_event(i: u64) -> (String, String) {
+    let id = format!("01KQ{i:022}");
+    let env = serde_json::json!({"event_id": id, "event_type": "WPStatusChanged",
+        "aggregate_id": "WP01", "aggregate_type": "WorkPackage",
+        "payload": {"wp_id": "WP01", "from_lane": "planned", "to_lane": "in_progress",
+                    "actor": "bench-agent", "feature_slug": "048-tracker-routing"},
+        "timestamp": "2026-11-25T10:00:00.123456+00:00", "node_id": "a1b2c3d4e5f6",
+        "lamport_clock": i + 1, "causation_id": null, "team_slug": "acme",
+        "project_uuid": "550e8400-e29b-41d4-a716-446655440000", "project_slug": "spec-kitty",
+        "git_branch": "main", "head_commit_sha": "0cf3f906f4f979a000cf04c78688a397d69b6a37",
+        "repo_slug": "acme/spec-kitty"});
+    (id, env.to_string())
 }

@@ -18,10 +18,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
-use contract_server::{BatchSink, ContractServer, ServerConfig};
+use contract_server::{BatchSink, ContractServer, ServerConfig, sample_event};
 use event_client::{Auth, UploadOptions, sync_now};
 use http_transport::Secret;
-use serde_json::json;
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -41,22 +40,7 @@ fn fill(path: &Path, n: u64) {
 }
 
 fn fill_chunk(queue: &mut event_store::EventQueue, ids: &[u64]) {
-    let events: Vec<(String, String)> = ids
-        .iter()
-        .map(|&i| {
-            let id = format!("01KQ{i:022}");
-            let env = json!({"event_id": id, "event_type": "WPStatusChanged", "aggregate_id": "WP01",
-                "aggregate_type": "WorkPackage",
-                "payload": {"wp_id": "WP01", "from_lane": "planned", "to_lane": "in_progress",
-                            "actor": "bench-agent", "feature_slug": "048-tracker-routing"},
-                "timestamp": "2026-11-25T10:00:00.123456+00:00", "node_id": "a1b2c3d4e5f6",
-                "lamport_clock": i + 1, "causation_id": null, "team_slug": "acme",
-                "project_uuid": "550e8400-e29b-41d4-a716-446655440000", "project_slug": "spec-kitty",
-                "git_branch": "main", "head_commit_sha": "0cf3f906f4f979a000cf04c78688a397d69b6a37",
-                "repo_slug": "acme/spec-kitty"});
-            (id, env.to_string())
-        })
-        .collect();
+    let events: Vec<(String, String)> = ids.iter().map(|&i| sample_event(i)).collect();
     queue
         .enqueue_many(
             events
