@@ -11,7 +11,8 @@
 //!   per-event results, duplicates by `event_id`). Tests queue [`Fault`]s to make it fail.
 //!
 //! - [`BatchSink`]: a minimal batch receiver that answers `success` and checks nothing,
-//!   for timing an uploader alone; [`sample_event`], the event the benchmarks queue.
+//!   for timing an uploader alone; [`sample_event`], the event the benchmarks queue;
+//!   [`peak_rss_mib`], what the benchmarks report.
 //! - Fake Jira Cloud and fake Linear ([`FakeJira`], [`FakeLinear`]) with their quirks, for
 //!   the tracker connectors' tests and the demo.
 //!
@@ -32,7 +33,7 @@ mod sink;
 pub use contract::{SNAPSHOT_FIELDS, SnapshotError, validate_snapshot};
 pub use fakes::{FakeJira, FakeLinear};
 pub use server::{BATCH_PATH, ContractServer, Fault, Received, SNAPSHOT_PATH, ServerConfig};
-pub use sink::{BatchSink, sample_event};
+pub use sink::{BatchSink, peak_rss_mib, sample_event};
 
 /// Why a mappings file is refused.
 #[derive(Debug, thiserror::Error)]

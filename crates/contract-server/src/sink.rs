@@ -157,3 +157,15 @@ pub fn sample_event(i: u64) -> (String, String) {
         "repo_slug": "acme/spec-kitty"});
     (id, env.to_string())
 }
+
+/// This process's peak resident set size in MiB (`VmHWM` of `/proc/self/status`), for
+/// benchmarks to report; NaN where that file is not there.
+#[must_use]
+pub fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}

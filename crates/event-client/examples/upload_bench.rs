@@ -18,18 +18,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
-use contract_server::{BatchSink, ContractServer, ServerConfig, sample_event};
+use contract_server::{BatchSink, ContractServer, ServerConfig, peak_rss_mib, sample_event};
 use event_client::{Auth, UploadOptions, sync_now};
 use http_transport::Secret;
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 /// N valid envelopes, queued in chunks (so that filling does not count in the peak RSS).
 fn fill(path: &Path, n: u64) {

@@ -19,17 +19,9 @@ use std::time::Instant;
 #[allow(dead_code, unreachable_pub)]
 mod bench_data;
 
+use contract_server::peak_rss_mib;
 use tracker_client::{PublishOptions, SnapshotSource, publish};
 use tracker_store::{IssueCache, ProjectIdentity, TrackerConfig};
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn sink() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

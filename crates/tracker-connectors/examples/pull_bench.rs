@@ -15,20 +15,11 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
-use contract_server::{ContractServer, FakeJira, ServerConfig};
+use contract_server::{ContractServer, FakeJira, ServerConfig, peak_rss_mib};
 use routing_core::CredentialValue;
 use serde_json::json;
 use tracker_connectors::{ConnectorOptions, PullOptions, connector_for, pull};
 use tracker_store::{Credentials, IssueCache};
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn serve(n: u64) {
     let issues = (1..=n)
