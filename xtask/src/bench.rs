@@ -15,6 +15,13 @@ pub(crate) fn release_bins(bins: &[(&str, &str)]) -> Result<Vec<PathBuf>> {
     for (package, bin) in bins {
         cmd.args(["-p", package, "--bin", bin]);
     }
+    if bins.iter().any(|(p, _)| *p == "contract-server") {
+        // The receiver binary as benchmarked: its allocator, and the minimal sink.
+        cmd.args([
+            "--features",
+            "contract-server/bench contract-server/mimalloc",
+        ]);
+    }
     if !cmd.current_dir(&root).status()?.success() {
         bail!("building the release binaries failed");
     }

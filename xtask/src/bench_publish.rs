@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::bench::{command, median, mib, release_cli, timed};
-use tracker_store::{
-    CanonicalIssue, CredentialStore, IssueCache, IssueRef, SpecKittyHome, binding_scope, cache_path,
-};
+use spec_kitty_home::{CredentialStore, SpecKittyHome};
+use tracker_store::{CanonicalIssue, IssueCache, IssueRef, binding_scope, cache_path};
 
 fn sink() -> Result<String> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -120,7 +119,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     )?;
     let spec_home = SpecKittyHome::at(home.join(".spec-kitty"));
     let store = CredentialStore::new(&spec_home);
-    let creds: tracker_store::Credentials = [
+    let creds: spec_kitty_home::Credentials = [
         ("project_key", "ACME"),
         ("base_url", "https://acme.atlassian.net"),
     ]
@@ -138,7 +137,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         &binding_scope("jira", "acme.atlassian.net", &creds),
     ))?;
     let issues: Vec<CanonicalIssue> = (0..n).map(issue).collect();
-    cache.upsert_issues(&issues, &tracker_store::now_isoformat())?;
+    cache.upsert_issues(&issues, &spec_kitty_home::now_isoformat())?;
     drop(cache);
     let url = sink()?;
     println!("publish of {n} cached issues to a loopback sink, median of 3 whole-CLI runs");

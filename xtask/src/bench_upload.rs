@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use anyhow::{Context, Result, bail};
 use contract_server::sample_event;
 use event_store::{EventQueue, QueueFiles};
-use tracker_store::SpecKittyHome;
+use spec_kitty_home::SpecKittyHome;
 
 use crate::bench::{command, median, mib, release_bins, timed};
 

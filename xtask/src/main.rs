@@ -10,6 +10,7 @@
 //! It is never a dependency of a library crate.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
+#![allow(clippy::disallowed_methods)] // tooling lays out demo and benchmark files directly
 
 mod bench;
 mod bench_publish;

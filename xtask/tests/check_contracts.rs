@@ -2,6 +2,7 @@
 //! a fixture byte, an envelope field or a doc example changes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+#![allow(clippy::disallowed_methods)] // tests lay out fixture files directly
 
 use std::fs;
 use std::path::{Path, PathBuf};

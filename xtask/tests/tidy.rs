@@ -191,3 +191,181 @@ fn libraries_never_print_or_unwrap_on_input() {
         }
     }
 }
+
+/// The sibling crates (by directory name) in one table of a Cargo.toml.
+fn sibling_deps(dir: &Path, table: &str) -> std::collections::BTreeSet<String> {
+    let toml = fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+    let siblings: Vec<(String, String)> = crate_dirs()
+        .iter()
+        .map(|d| {
+            (
+                package_name(d),
+                d.file_name().unwrap().to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let mut out = std::collections::BTreeSet::new();
+    let mut inside = false;
+    for line in toml.lines() {
+        if line.starts_with('[') {
+            inside = line.trim() == format!("[{table}]");
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        let name = line.split(['.', ' ', '=']).next().unwrap_or("").trim();
+        if let Some((_, dir)) = siblings.iter().find(|(pkg, _)| pkg == name) {
+            out.insert(dir.clone());
+        }
+    }
+    out
+}
+
+/// `crate -> a, b` lines of ARCHITECTURE.md's machine-checked dependency block (the
+/// fenced block after `<!-- dependency-diagram -->`).
+fn diagram() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let arch = fs::read_to_string(repo().join("ARCHITECTURE.md")).unwrap();
+    let at = arch
+        .find("<!-- dependency-diagram -->")
+        .expect("ARCHITECTURE.md has a <!-- dependency-diagram --> block");
+    let block = &arch[at..];
+    let start = block.find("```").unwrap() + 3;
+    let block = &block[start..];
+    let block = &block[block.find('\n').unwrap() + 1..];
+    let block = &block[..block.find("```").unwrap()];
+    let mut out = std::collections::BTreeMap::new();
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        let (from, to) = line
+            .split_once("->")
+            .unwrap_or_else(|| panic!("diagram line `{line}` is not `crate -> deps`"));
+        let deps = to
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty() && *d != "(none)")
+            .map(str::to_owned)
+            .collect();
+        assert!(
+            out.insert(from.trim().to_owned(), deps).is_none(),
+            "`{}` is listed twice",
+            from.trim()
+        );
+    }
+    out
+}
+
+#[test]
+fn the_architecture_diagram_matches_the_cargo_files() {
+    let diagram = diagram();
+    for dir in crate_dirs() {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let listed = diagram
+            .get(&name)
+            .unwrap_or_else(|| panic!("ARCHITECTURE.md's diagram has no line for `{name}`"));
+        let actual = sibling_deps(&dir, "dependencies");
+        assert_eq!(
+            listed, &actual,
+            "ARCHITECTURE.md's diagram line for `{name}` differs from its Cargo.toml [dependencies]"
+        );
+    }
+    assert_eq!(
+        diagram.len(),
+        crate_dirs().len(),
+        "a diagram line names no crate"
+    );
+}
+
+#[test]
+fn dependencies_point_down_with_no_cycle_and_only_tools_depend_on_the_test_receiver() {
+    let diagram = diagram();
+    // A depth-first walk finds any cycle.
+    fn visit<'a>(
+        n: &'a str,
+        d: &'a std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<&'a str>,
+    ) {
+        assert!(!path.contains(&n), "dependency cycle: {path:?} -> {n}");
+        path.push(n);
+        for dep in d.get(n).into_iter().flatten() {
+            visit(dep, d, path);
+        }
+        path.pop();
+    }
+    for n in diagram.keys() {
+        visit(n, &diagram, &mut Vec::new());
+    }
+    for (from, deps) in &diagram {
+        if from != "xtask" {
+            assert!(
+                !deps.contains("contract-server"),
+                "`{from}` depends on contract-server (a dev-dependency only)"
+            );
+        }
+    }
+    for core in ["routing-core", "event-envelope"] {
+        assert!(
+            diagram[core].is_empty(),
+            "`{core}` is a core without siblings"
+        );
+    }
+    for events in ["event-envelope", "event-store", "event-client"] {
+        assert!(
+            !diagram[events].iter().any(|d| d.starts_with("tracker")),
+            "`{events}` depends on a tracker crate"
+        );
+    }
+}
+
+#[test]
+fn every_rust_file_starts_with_a_module_doc() {
+    for dir in crate_dirs() {
+        let mut files = Vec::new();
+        for sub in ["src", "tests", "examples", "benches"] {
+            if dir.join(sub).is_dir() {
+                rust_files(&dir.join(sub), &mut files);
+            }
+        }
+        for f in files {
+            let text = fs::read_to_string(&f).unwrap();
+            assert!(
+                text.starts_with("//!"),
+                "{} does not start with `//!`",
+                f.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn no_library_string_names_a_command_or_a_flag() {
+    // Hints live in the CLI: a library error names the bad thing; the CLI adds "run X".
+    for dir in crate_dirs() {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        if !dir.join("src/lib.rs").is_file() || name == "cli" || name == "contract-server" {
+            continue;
+        }
+        let mut files = Vec::new();
+        rust_files(&dir.join("src"), &mut files);
+        for f in files {
+            let code = non_test_code(&fs::read_to_string(&f).unwrap());
+            for line in code.lines().filter(|l| l.contains('"')) {
+                for word in [
+                    "`spec-kitty ",
+                    "spec-kitty tracker bind",
+                    "spec-kitty tracker sync",
+                    "spec-kitty sync now",
+                    "spec-kitty auth login",
+                    "spec-kitty events emit",
+                    " --",
+                ] {
+                    assert!(
+                        !line.contains(word),
+                        "{}: a library string names a command or a flag: {}",
+                        f.display(),
+                        line.trim()
+                    );
+                }
+            }
+        }
+    }
+}

@@ -16,6 +16,10 @@ pub(crate) struct Cli {
     /// Run as if started in this directory.
     #[arg(short = 'C', long = "directory", global = true, value_name = "DIR")]
     pub(crate) directory: Option<PathBuf>,
+    /// Show each HTTP request and answer on stderr (method, URL without secrets, status,
+    /// bytes, time, attempt).
+    #[arg(short = 'v', long, global = true)]
+    pub(crate) verbose: bool,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -91,6 +95,47 @@ pub(crate) struct BindArgs {
     pub(crate) credentials: Vec<KeyValue>,
 }
 
+/// How to reach a server: the flags every networked command shares.
+#[derive(Debug, Args)]
+pub(crate) struct NetArgs {
+    /// Per-attempt timeout in seconds (1 to 120).
+    #[arg(long, default_value_t = http_transport::DEFAULT_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(http_transport::TIMEOUT_RANGE), value_name = "S")]
+    pub(crate) timeout_seconds: u64,
+    /// Attempts before giving up on connection errors, timeouts, 408, 429 and 5xx (1 to
+    /// 10; default 3, 5 for a pull).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(attempts_range()), value_name = "N")]
+    pub(crate) attempts: Option<u32>,
+    /// Allow sending credentials over plain http to a host that is not loopback.
+    #[arg(long)]
+    pub(crate) allow_insecure_http: bool,
+}
+
+/// The accepted attempts, from the transport's constant.
+fn attempts_range() -> std::ops::RangeInclusive<i64> {
+    let r = http_transport::ATTEMPTS_RANGE;
+    i64::from(*r.start())..=i64::from(*r.end())
+}
+
+/// Which SaaS server, with which token: the flags every SaaS command shares.
+#[derive(Debug, Args)]
+pub(crate) struct SaasArgs {
+    /// The spec-kitty SaaS base URL (default: SAAS_API_URL, else the stored login's server).
+    #[arg(long, env = "SAAS_API_URL", hide_env_values = true, value_name = "URL",
+          value_parser = ServerUrlParser)]
+    pub(crate) server_url: Option<String>,
+    /// Bearer token for the SaaS API (default: SAAS_AUTH_TOKEN; for publish the binding's
+    /// access_token, then token; else the stored login, refreshed when expired).
+    #[arg(
+        long,
+        env = "SAAS_AUTH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        value_parser = TokenParser
+    )]
+    pub(crate) auth_token: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Map {
     /// Map a work package to an external issue.
@@ -132,12 +177,8 @@ pub(crate) struct PullArgs {
     /// Issues asked for per page (the service may send fewer; Jira sends at most 100).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10000), value_name = "N")]
     pub(crate) limit: u32,
-    /// Per-request timeout in seconds (1 to 120).
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=120), value_name = "S")]
-    pub(crate) timeout_seconds: u64,
-    /// Allow credentials over plain http to a tracker host that is not loopback.
-    #[arg(long)]
-    pub(crate) allow_insecure_http: bool,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
     /// Print JSON.
     #[arg(long)]
     pub(crate) json: bool,
@@ -145,28 +186,10 @@ pub(crate) struct PullArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct PublishArgs {
-    /// The spec-kitty SaaS base URL.
-    #[arg(long, env = "SAAS_API_URL", hide_env_values = true, value_name = "URL",
-          value_parser = ServerUrlParser)]
-    pub(crate) server_url: Option<String>,
-    /// Bearer token for the SaaS API (default: the binding's access_token, then token).
-    #[arg(
-        long,
-        env = "SAAS_AUTH_TOKEN",
-        hide_env_values = true,
-        value_name = "TOKEN",
-        value_parser = TokenParser
-    )]
-    pub(crate) auth_token: Option<String>,
-    /// Per-attempt timeout in seconds (1 to 120).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120), value_name = "S")]
-    pub(crate) timeout_seconds: u64,
-    /// Attempts before giving up on connection errors, timeouts and 408/429/502/503/504.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10), value_name = "N")]
-    pub(crate) attempts: u32,
-    /// Allow sending the token over plain http to a host that is not loopback.
-    #[arg(long)]
-    pub(crate) allow_insecure_http: bool,
+    #[command(flatten)]
+    pub(crate) saas: SaasArgs,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
     /// Print the exact request (token redacted) and send nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
@@ -205,40 +228,30 @@ pub(crate) enum SyncCmd {
     /// Upload every queued event, in batches; prints sent / duplicate / rejected / left.
     Now(SyncNowArgs),
     /// The queue, failed events, the server and whether a token resolves.
-    Status {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Status(SyncStatusArgs),
     /// Events the server rejected for good.
     #[command(subcommand)]
     Failed(FailedCmd),
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct SyncStatusArgs {
+    #[command(flatten)]
+    pub(crate) saas: SaasArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct SyncNowArgs {
-    /// The spec-kitty SaaS base URL (default: SAAS_API_URL, else the stored login's server).
-    #[arg(long, env = "SAAS_API_URL", hide_env_values = true, value_name = "URL",
-          value_parser = ServerUrlParser)]
-    pub(crate) server_url: Option<String>,
-    /// Bearer token (default: the stored login of the Python CLI, refreshed when expired).
-    #[arg(
-        long,
-        env = "SAAS_AUTH_TOKEN",
-        hide_env_values = true,
-        value_name = "TOKEN",
-        value_parser = TokenParser
-    )]
-    pub(crate) auth_token: Option<String>,
-    /// Per-request timeout in seconds (1 to 120).
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=120), value_name = "S")]
-    pub(crate) timeout_seconds: u64,
+    #[command(flatten)]
+    pub(crate) saas: SaasArgs,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
     /// Uncompressed bytes per batch (1 KiB to 64 MiB; one larger event goes alone).
     #[arg(long, default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=64 * 1024 * 1024), value_name = "BYTES")]
     pub(crate) batch_bytes: u64,
-    /// Allow sending the token over plain http to a host that is not loopback.
-    #[arg(long)]
-    pub(crate) allow_insecure_http: bool,
     /// Print JSON.
     #[arg(long)]
     pub(crate) json: bool,

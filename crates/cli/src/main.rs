@@ -1,16 +1,19 @@
-//! The `spec-kitty` binary: tracker binding, mappings and snapshot publish with resource
-//! routing, for developers at a terminal and for scripts (`--json`).
+//! The `spec-kitty` binary, for developers at a terminal and for scripts (`--json`):
+//! `tracker` (bind, status, map, pull, publish with resource routing), `events emit`, `sync`
+//! (now, status, failed), `completions`.
 //!
-//! This crate is the edge: it reads the environment and the command line, prints, and maps
-//! errors to exit codes ([`error`]: 0 success, 1 user or data error, 2 usage, 3 the server
-//! or the network failed). Business rules live in `routing-core`, `tracker-store`,
-//! `tracker-client` and `http-transport`.
+//! This crate is the edge: it reads the environment and the command line, wires the
+//! libraries together ([`net`]: flags to transport settings and the SaaS session), prints,
+//! and maps error kinds to exit codes and hints ([`error`]: 0 success, 1 refused, 2 usage,
+//! 3 the server or the network failed). Business rules live in the libraries; it must never
+//! hold one, nor print a secret.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
 mod error;
 mod events;
+mod net;
 mod output;
 mod tracker;
 mod values;
@@ -58,8 +61,8 @@ fn resolve_dir(directory: Option<&Path>) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-fn home() -> anyhow::Result<tracker_store::SpecKittyHome> {
-    Ok(tracker_store::SpecKittyHome::resolve(
+fn home() -> anyhow::Result<spec_kitty_home::SpecKittyHome> {
+    Ok(spec_kitty_home::SpecKittyHome::resolve(
         std::env::var("SPEC_KITTY_HOME").ok().as_deref(),
         std::env::var("HOME").ok().as_deref(),
     )?)
@@ -91,7 +94,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let ctx = event_context(cli.directory.as_deref())?;
             match cmd {
                 SyncCmd::Now(a) => events::sync::now(&ctx, &a),
-                SyncCmd::Status { json } => events::sync::status(&ctx, json),
+                SyncCmd::Status(a) => events::sync::status(&ctx, &a),
                 SyncCmd::Failed(f) => events::sync::failed(&ctx, &f),
             }
         }
@@ -103,7 +106,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 cwd: resolve_dir(cli.directory.as_deref())?,
                 home: home()?,
             };
-            if let Some(done) = tracker_store::recover_binding(&ctx.home)? {
+            if let Some(done) = spec_kitty_home::recover_binding(&ctx.home)? {
                 output::diag("note", &done);
             }
             match cmd {
@@ -133,6 +136,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    net::set_verbose(cli.verbose);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS, // 0
         Err(e) => {
@@ -155,6 +159,9 @@ fn one_message(e: &anyhow::Error) -> String {
             message.push_str(": ");
         }
         message.push_str(&text);
+    }
+    if let Some(hint) = error::hint(e) {
+        message.push_str(&hint);
     }
     // One line, and no control character reaches the terminal (`diag` escapes the rest;
     // library and server text is already cut to length where it enters).

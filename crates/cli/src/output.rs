@@ -86,3 +86,36 @@ pub(crate) fn diag(kind: &str, message: &str) {
 }
 
 pub(crate) use http_transport::redact_url;
+
+/// The one progress line: drawn on stderr only when it is a terminal, redrawn in place,
+/// cleared when dropped (success or error), so no escape code reaches a pipe or a log.
+pub(crate) struct ProgressLine {
+    on: bool,
+    drawn: std::sync::atomic::AtomicBool,
+}
+
+impl ProgressLine {
+    /// A progress line, shown only on a terminal.
+    pub(crate) fn new() -> Self {
+        ProgressLine {
+            on: std::io::stderr().is_terminal(),
+            drawn: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Replaces the line with `text` (escaped like every outside text).
+    pub(crate) fn show(&self, text: &str) {
+        if self.on {
+            let _ = write!(std::io::stderr(), "\r\x1b[K{}", safe(text));
+            self.drawn.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for ProgressLine {
+    fn drop(&mut self) {
+        if self.on && self.drawn.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = write!(std::io::stderr(), "\r\x1b[K");
+        }
+    }
+}

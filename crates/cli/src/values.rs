@@ -88,12 +88,12 @@ impl clap::builder::TypedValueParser for KeyValueParser {
 /// `--doctrine-mode`: trimmed, any case, one of the tracker-store modes.
 pub(crate) fn doctrine_mode(s: &str) -> Result<String, String> {
     let m = routing_core::trim(s).to_lowercase();
-    if tracker_store::DOCTRINE_MODES.contains(&m.as_str()) {
+    if spec_kitty_home::DOCTRINE_MODES.contains(&m.as_str()) {
         Ok(m)
     } else {
         Err(format!(
             "use one of: {}",
-            tracker_store::DOCTRINE_MODES.join(", ")
+            spec_kitty_home::DOCTRINE_MODES.join(", ")
         ))
     }
 }

@@ -3,6 +3,7 @@
 //! snapshotted (temp paths, ports, keys and timestamps filtered).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+#![allow(clippy::disallowed_methods)] // tests lay out fixture files directly
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -536,7 +537,8 @@ fn error_paths() {
             "2",
         ]),
     );
-    s.push_faults([Fault::Status(500, None)]);
+    // A 500 is retried like every 5xx: it fails when every attempt gets one.
+    s.push_faults(vec![Fault::Status(500, None); 3]);
     snapshot(
         "err_http_500",
         &env,
@@ -1198,7 +1200,7 @@ fn regression_13_2_a_password_in_the_server_url_is_never_printed() {
         );
     }
     let s = server();
-    s.push_faults([Fault::Status(500, None)]);
+    s.push_faults(vec![Fault::Status(500, None); 3]);
     let url = s
         .url()
         .replace("http://", &format!("http://user:{SECRET}@"));
@@ -1675,4 +1677,213 @@ fn regression_13_12_a_block_scalar_mentioning_tracker_does_not_confuse_bind() {
         (v["provider"].as_str(), v["workspace"].as_str()),
         (Some("jira"), Some("acme.atlassian.net"))
     );
+}
+
+/// Queues one event in `env`'s home (`events emit` is not gated).
+fn emit_one(env: &Env) {
+    let mut c = env.cmd(&[
+        "events",
+        "emit",
+        "--type",
+        "WPStatusChanged",
+        "--aggregate-id",
+        "WP01",
+        "--payload",
+        r#"{"wp_id": "WP01", "from_lane": "planned", "to_lane": "claimed", "actor": "cli"}"#,
+    ]);
+    c.env("USER", "dev");
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.render());
+}
+
+/// A port on 127.0.0.1 that nothing listens on.
+fn dead_url() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", l.local_addr().unwrap())
+}
+
+/// One cause, three commands (publish, pull, sync now), one exit code: the libraries say
+/// what kind of failure it is, the CLI maps kinds to codes once.
+#[test]
+fn the_same_cause_gives_the_same_exit_code_for_publish_pull_and_sync_now() {
+    let env = Env::new();
+    emit_one(&env);
+    let jira_creds = |base: &str, token: &str| {
+        env.bind_jira(&[
+            "--credential",
+            "project_key=ACME",
+            "--credential",
+            &format!("base_url={base}"),
+            "--credential",
+            "email=dev@example.com",
+            "--credential",
+            &format!("api_token={token}"),
+        ]);
+    };
+    let publish = |url: &str| {
+        env.run(&[
+            "tracker",
+            "sync",
+            "publish",
+            "--server-url",
+            url,
+            "--auth-token",
+            SECRET,
+            "--attempts",
+            "2",
+        ])
+    };
+    let sync_now = |url: &str| {
+        env.run(&[
+            "sync",
+            "now",
+            "--server-url",
+            url,
+            "--auth-token",
+            SECRET,
+            "--attempts",
+            "2",
+        ])
+    };
+    let pull = || env.run(&["tracker", "sync", "pull", "--attempts", "2"]);
+    let check = |cause: &str, expected: i32, runs: [(&str, Run); 3]| {
+        for (command, r) in runs {
+            assert_eq!(r.code, expected, "{cause}: {command}\n{}", r.render());
+            assert_eq!(
+                r.stderr.lines().count(),
+                1,
+                "{cause}: {command}\n{}",
+                r.render()
+            );
+            assert!(
+                !r.stderr.contains(SECRET) && !r.stdout.contains(SECRET),
+                "{}",
+                r.render()
+            );
+        }
+    };
+
+    // A secret over plain http to a host that is not loopback: usage (2), nothing sent.
+    jira_creds("http://tracker.example.invalid", SECRET);
+    check(
+        "plain http",
+        2,
+        [
+            ("publish", publish("http://saas.example.invalid")),
+            ("pull", pull()),
+            ("sync now", sync_now("http://saas.example.invalid")),
+        ],
+    );
+
+    // Nobody answers: the network failed (3), after the retries.
+    let dead = dead_url();
+    jira_creds(&dead, SECRET);
+    check(
+        "unreachable",
+        3,
+        [
+            ("publish", publish(&dead)),
+            ("pull", pull()),
+            ("sync now", sync_now(&dead)),
+        ],
+    );
+
+    // The server refuses the credentials (401): a user error (1), not retried.
+    let saas = server();
+    let jira = fake_jira();
+    jira_creds(&jira.url(), "wrong-token");
+    saas.push_faults([Fault::Status(401, None)]);
+    let published = publish(&saas.url());
+    saas.push_faults([Fault::Status(401, None)]);
+    check(
+        "refused",
+        1,
+        [
+            ("publish", published),
+            ("pull", pull()),
+            ("sync now", sync_now(&saas.url())),
+        ],
+    );
+
+    // The server keeps failing (503): the server failed (3).
+    jira.push_faults(vec![Fault::Status(503, Some("0".into())); 2]);
+    jira_creds(&jira.url(), SECRET);
+    saas.push_faults(vec![Fault::Status(503, Some("0".into())); 2]);
+    let published = publish(&saas.url());
+    saas.push_faults(vec![Fault::Status(503, Some("0".into())); 2]);
+    check(
+        "server failing",
+        3,
+        [
+            ("publish", published),
+            ("pull", pull()),
+            ("sync now", sync_now(&saas.url())),
+        ],
+    );
+
+    // The event is still queued after every failure.
+    let r = env.run(&["sync", "status", "--json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["pending"], 1, "{}", r.render());
+}
+
+#[test]
+fn verbose_traces_each_exchange_on_stderr_without_secrets() {
+    let env = Env::new();
+    emit_one(&env);
+    let saas = server();
+    saas.push_faults([Fault::Status(503, Some("0".into()))]);
+    let url = saas
+        .url()
+        .replace("http://", &format!("http://user:{SECRET}@"));
+    let r = env.run(&[
+        "-v",
+        "sync",
+        "now",
+        "--server-url",
+        &url,
+        "--auth-token",
+        SECRET,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let http: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("http: "))
+        .collect();
+    assert_eq!(
+        http.len(),
+        4,
+        "two attempts, a request and an answer each:\n{}",
+        r.render()
+    );
+    assert!(
+        http[0].starts_with("http: > POST http://127.0.0.1:"),
+        "{}",
+        http[0]
+    );
+    assert!(http[0].contains("/api/v1/events/batch/ ("), "{}", http[0]);
+    assert!(http[1].starts_with("http: < 503 POST "), "{}", http[1]);
+    assert!(
+        http[3].starts_with("http: < 200 POST ") && http[3].contains("attempt 2"),
+        "{}",
+        http[3]
+    );
+    assert!(
+        !r.stderr.contains(SECRET) && !r.stdout.contains(SECRET),
+        "{}",
+        r.render()
+    );
+    // Without -v, no trace.
+    emit_one(&env);
+    let r = env.run(&[
+        "sync",
+        "now",
+        "--server-url",
+        &saas.url(),
+        "--auth-token",
+        SECRET,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert!(!r.stderr.contains("http: "), "{}", r.render());
 }

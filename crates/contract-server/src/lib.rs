@@ -10,11 +10,18 @@
 //!   `POST /api/v1/events/batch/` (validates events with `event-envelope`, answers
 //!   per-event results, duplicates by `event_id`). Tests queue [`Fault`]s to make it fail.
 //!
-//! - [`BatchSink`]: a minimal batch receiver that answers `success` and checks nothing,
-//!   for timing an uploader alone; [`sample_event`], the event the benchmarks queue;
-//!   [`peak_rss_mib`], what the benchmarks report.
-//! - Fake Jira Cloud and fake Linear ([`FakeJira`], [`FakeLinear`]) with their quirks, for
-//!   the tracker connectors' tests and the demo.
+//!
+//! Test and benchmark support, off by default so that a service built on this crate gets
+//! the receiver alone (dev-dependencies turn them on):
+//!
+//! - feature `fakes`: a fake Jira Cloud and a fake Linear (`FakeJira`, `FakeLinear`) with
+//!   their quirks, served beside the contract endpoints, for the connectors' tests and the
+//!   demo;
+//! - feature `bench`: `BatchSink`, a minimal batch receiver that answers `success` and
+//!   checks nothing (timing an uploader alone), `sample_event`, the event the benchmarks
+//!   queue, and `peak_rss_mib`, what they report;
+//! - feature `mimalloc`: the `spec-kitty-contract-server` binary's allocator (a library
+//!   never chooses one).
 //!
 //! # What it must never do
 //!
@@ -25,14 +32,18 @@
 #![forbid(unsafe_code)]
 
 mod contract;
+#[cfg(feature = "fakes")]
 mod fakes;
 mod handlers;
 mod server;
+#[cfg(feature = "bench")]
 mod sink;
 
 pub use contract::{SNAPSHOT_FIELDS, SnapshotError, validate_snapshot};
+#[cfg(feature = "fakes")]
 pub use fakes::{FakeJira, FakeLinear};
 pub use server::{BATCH_PATH, ContractServer, Fault, Received, SNAPSHOT_PATH, ServerConfig};
+#[cfg(feature = "bench")]
 pub use sink::{BatchSink, peak_rss_mib, sample_event};
 
 /// Why a mappings file is refused.

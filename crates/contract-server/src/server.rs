@@ -15,13 +15,16 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+#[cfg(feature = "fakes")]
+use axum::routing::get;
+use axum::routing::post;
 use hyper_util::rt::TokioIo;
 use routing_core::RoutingTable;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, watch};
 use tower::ServiceExt;
 
+#[cfg(feature = "fakes")]
 use crate::fakes::{self, FakeJira, FakeLinear};
 use crate::handlers::{ResolutionTag, receive_batch, receive_snapshot};
 
@@ -112,8 +115,10 @@ pub struct ServerConfig {
     /// Keep request bodies in [`Received`] (turn off for huge payloads).
     pub keep_bodies: bool,
     /// Serve a fake Jira Cloud (`/rest/api/3/...`).
+    #[cfg(feature = "fakes")]
     pub jira: Option<FakeJira>,
     /// Serve a fake Linear (`/graphql`).
+    #[cfg(feature = "fakes")]
     pub linear: Option<FakeLinear>,
 }
 
@@ -124,7 +129,9 @@ impl Default for ServerConfig {
             allow_non_loopback: false,
             mappings: RoutingTable::new(),
             keep_bodies: true,
+            #[cfg(feature = "fakes")]
             jira: None,
+            #[cfg(feature = "fakes")]
             linear: None,
         }
     }
@@ -136,6 +143,7 @@ pub(crate) struct Books {
     received: Vec<Received>,
     pub(crate) idempotency: HashMap<String, (blake3::Hash, u16, Value)>,
     pub(crate) event_ids: BTreeSet<String>,
+    #[cfg(feature = "fakes")]
     pub(crate) jira: Option<FakeJira>,
     /// The batch endpoint's cap on a decompressed body (413 beyond it).
     pub(crate) batch_cap: Option<usize>,
@@ -145,7 +153,9 @@ pub(crate) struct Books {
     pub(crate) poison_ids: BTreeSet<String>,
     /// The fake Jira's issues in `updated, key` order with their parsed keys, rebuilt after
     /// a change (so a 10,000-issue search does not parse every date per request).
+    #[cfg(feature = "fakes")]
     pub(crate) jira_index: Option<Vec<fakes::JiraKey>>,
+    #[cfg(feature = "fakes")]
     pub(crate) linear: Option<FakeLinear>,
 }
 
@@ -193,7 +203,9 @@ impl ContractServer {
         let (stop, stopped) = watch::channel(false);
         let shared = Arc::new(Shared {
             state: Mutex::new(Books {
+                #[cfg(feature = "fakes")]
                 jira: config.jira,
+                #[cfg(feature = "fakes")]
                 linear: config.linear,
                 ..Books::default()
             }),
@@ -266,6 +278,7 @@ impl ContractServer {
     }
 
     /// Adds an issue to the fake Jira, or replaces the one with its `id`.
+    #[cfg(feature = "fakes")]
     pub fn jira_put(&self, issue: Value) {
         if let Some(j) = self.shared.state().jira.as_mut() {
             j.issues.retain(|i| i["id"] != issue["id"]);
@@ -275,6 +288,7 @@ impl ContractServer {
     }
 
     /// Adds a node to the fake Linear, or replaces the one with its `id`.
+    #[cfg(feature = "fakes")]
     pub fn linear_put(&self, node: Value) {
         if let Some(l) = self.shared.state().linear.as_mut() {
             l.issues.retain(|i| i["id"] != node["id"]);
@@ -310,13 +324,16 @@ impl Drop for ContractServer {
 
 /// The contract routes, behind the fault-and-record layer.
 fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route(SNAPSHOT_PATH, post(receive_snapshot))
-        .route(BATCH_PATH, post(receive_batch))
+        .route(BATCH_PATH, post(receive_batch));
+    #[cfg(feature = "fakes")]
+    let routes = routes
         .route("/rest/api/3/myself", get(fakes::jira_myself))
         .route("/rest/api/3/search", get(fakes::jira_old_search))
         .route("/rest/api/3/search/jql", get(fakes::jira_search))
-        .route("/graphql", post(fakes::linear_graphql))
+        .route("/graphql", post(fakes::linear_graphql));
+    routes
         .fallback(|req: Request| async move {
             json_answer(
                 StatusCode::NOT_FOUND,

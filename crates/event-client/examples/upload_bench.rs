@@ -86,8 +86,11 @@ fn main() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut url)
         .unwrap();
-    let mut opts = UploadOptions::new(url.trim(), Auth::Explicit(Secret::new("bench")));
-    opts.sleep = Arc::new(|_| {});
+    let mut opts = UploadOptions::new(
+        url.trim(),
+        Auth::Given(Secret::new("bench"), saas_session::TokenSource::Given),
+    );
+    opts.settings.sleep = Arc::new(|_| {});
     let t = Instant::now();
     let r = sync_now(&[queue], &opts, |_| {}).unwrap();
     let secs = t.elapsed().as_secs_f64();

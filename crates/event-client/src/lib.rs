@@ -8,10 +8,10 @@
 //!   applied by `event_id`, rejected events moved out of the way, a 413 or a 400 without
 //!   details bisected down to the bad event, transient failures retried then stopped with
 //!   the events intact, one upload per queue at a time.
-//! - [`Auth`]: the token (`--auth-token`, `SAAS_AUTH_TOKEN`, or the Python CLI's stored login,
-//!   refreshed once through `/api/v1/token/refresh/` and stored back).
 //!
-//! All HTTP goes through `http-transport`; the queue is `event-store`'s.
+//! The token comes from a `saas-session` [`Auth`] (a given token, or the stored login,
+//! refreshed once after a 401). All HTTP goes through `http-transport`; the queue is
+//! `event-store`'s.
 //!
 //! # What it must never do
 //!
@@ -21,13 +21,12 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod auth;
 mod batch;
 mod error;
 mod upload;
 
-pub use auth::{Auth, REFRESH_PATH};
 pub use error::{Stopped, SyncError};
+pub use saas_session::{Auth, REFRESH_PATH};
 pub use upload::{
     DEFAULT_BATCH_BYTES, DELETE_EVERY, MAX_BATCH_EVENTS, Progress, SyncReport, UploadOptions,
     sync_now,

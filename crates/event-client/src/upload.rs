@@ -3,7 +3,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use event_envelope::{
@@ -13,13 +12,12 @@ use event_envelope::{
 use event_store::{BatchBudget, EventQueue, QueuedEvent};
 
 use crate::batch::{Prepared, prepare, read_ahead, take_within};
-use http_transport::{
-    Answer, RequestPlan, RetryPolicy, Secret, Transport, TransportError, join_url,
-};
+use http_transport::{Answer, RequestPlan, Secret, Settings, Transport, TransportError, join_url};
 
 use serde::Deserialize;
 
-use crate::auth::Auth;
+use saas_session::{Auth, SessionError};
+
 use crate::error::{Stopped, SyncError};
 
 /// The most events one batch carries (the contract's limit).
@@ -36,39 +34,32 @@ pub struct UploadOptions {
     pub server_url: String,
     /// The bearer token's source.
     pub auth: Auth,
-    /// Per-attempt timeout.
-    pub timeout: Duration,
-    /// Retries of connect errors, timeouts, 408, 429 and 5xx.
-    pub policy: RetryPolicy,
+    /// How to send: timeout, retries of connect errors, timeouts, 408, 429 and 5xx, the
+    /// plain-http rule, waits, tracing.
+    pub settings: Settings,
     /// Events per batch (1..=1000).
     pub batch_events: usize,
     /// Uncompressed body budget per batch; one larger event is sent alone.
     pub batch_bytes: usize,
-    /// Allow a token over plain http to a host that is not loopback.
-    pub allow_insecure_http: bool,
     /// How long delivered rows may wait before they are deleted (default 1 s). Deleting
     /// them in one step when a queue is drained is far cheaper than batch by batch; a
     /// crash in between only makes the next run send them again, and the server answers
     /// `duplicate`. `Duration::ZERO` deletes after every answer.
     pub delete_every: Duration,
-    /// How to wait between attempts (tests record instead of sleeping).
-    pub sleep: Arc<dyn Fn(Duration) + Send + Sync>,
 }
 
 impl UploadOptions {
-    /// Defaults for `server_url`: 30 s timeout, 3 attempts, 1000 events / 1 MiB batches.
+    /// Defaults for `server_url`: [`Settings::default`] (30 s timeout, 3 attempts), 1000
+    /// events / 1 MiB batches.
     #[must_use]
     pub fn new(server_url: impl Into<String>, auth: Auth) -> Self {
         UploadOptions {
             server_url: server_url.into(),
             auth,
-            timeout: Duration::from_secs(30),
-            policy: RetryPolicy::default(),
+            settings: Settings::default(),
             batch_events: MAX_BATCH_EVENTS,
             batch_bytes: DEFAULT_BATCH_BYTES,
-            allow_insecure_http: false,
             delete_every: DELETE_EVERY,
-            sleep: Arc::new(std::thread::sleep),
         }
     }
 }
@@ -101,7 +92,9 @@ pub struct Progress {
 
 struct Run<'a> {
     opts: &'a UploadOptions,
-    transport: Transport<'a>,
+    transport: Transport,
+    /// Attempts the last request took.
+    attempts: u32,
     url: String,
     token: Option<Secret>,
     refreshed: bool,
@@ -125,23 +118,13 @@ fn lock(queue: &Path) -> Result<SyncLock, SyncError> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| {
-            SyncError::Store(event_store::Error::Io {
-                action: "opening",
-                path: path.clone(),
-                source: e,
-            })
-        })?;
-    match f.try_lock() {
+        .map_err(spec_kitty_home::io("opening", &path))?;
+    match spec_kitty_home::try_lock(&f, &path) {
         Ok(()) => Ok(SyncLock(f)),
-        Err(std::fs::TryLockError::WouldBlock) => Err(SyncError::Busy {
+        Err(spec_kitty_home::HomeError::Busy { .. }) => Err(SyncError::Busy {
             path: queue.display().to_string(),
         }),
-        Err(std::fs::TryLockError::Error(e)) => Err(SyncError::Store(event_store::Error::Io {
-            action: "locking",
-            path,
-            source: e,
-        })),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -264,14 +247,14 @@ impl Run<'_> {
             if let Some(t) = &self.token {
                 plan = plan.secret_header("Authorization", "Bearer ", t);
             }
-            plan.check(self.opts.allow_insecure_http)?;
-            let answer = self
+            let exchange = self
                 .transport
-                .execute(&plan, || Ok::<_, TransportError>(compressed))?
-                .answer;
+                .execute(&plan, || Ok::<_, TransportError>(compressed))?;
+            self.attempts = exchange.attempts;
+            let answer = exchange.answer;
             self.report.requests += 1;
             if matches!(answer.status, 401 | 403) {
-                if !self.refreshed && matches!(self.opts.auth, Auth::Stored(_)) {
+                if !self.refreshed && self.opts.auth.can_refresh() {
                     self.refreshed = true;
                     self.token = Some(
                         self.opts
@@ -280,13 +263,10 @@ impl Run<'_> {
                     );
                     continue;
                 }
-                return Err(SyncError::Auth {
+                return Err(SyncError::Session(SessionError::Refused {
                     status: answer.status,
-                    message: format!(
-                        "{}; pass a valid --auth-token or SAAS_AUTH_TOKEN, or log in again (spec-kitty auth login)",
-                        answer_text(&answer)
-                    ),
-                });
+                    detail: answer.summary(),
+                }));
             }
             return Ok(answer);
         }
@@ -427,11 +407,10 @@ impl Run<'_> {
                 }
                 split(self, queue, progress)
             }
-            s if s >= 500 || matches!(s, 408 | 429) => Err(SyncError::Unavailable {
-                reason: format!(
-                    "the server answered HTTP {s} at {} after every retry",
-                    http_transport::redact_url(&self.url)
-                ),
+            s if http_transport::is_transient_status(s) => Err(SyncError::ServerFailed {
+                status: s,
+                url: http_transport::redact_url(&self.url),
+                attempts: self.attempts,
             }),
             s => Err(SyncError::NoProgress {
                 reason: format!(
@@ -461,11 +440,10 @@ pub fn sync_now(
     opts: &UploadOptions,
     mut progress: impl FnMut(Progress),
 ) -> Result<SyncReport, Box<Stopped>> {
-    let sleep = Arc::clone(&opts.sleep);
-    let transport = Transport::new(opts.timeout, opts.policy.clone()).with_sleep(move |d| sleep(d));
     let mut run = Run {
         opts,
-        transport,
+        transport: opts.settings.transport(),
+        attempts: 0,
         url: join_url(&opts.server_url, BATCH_PATH),
         token: None,
         refreshed: false,
@@ -488,7 +466,13 @@ fn drain(
     queues: &[PathBuf],
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), SyncError> {
+    // A bad target is refused before any queue is opened or any event read.
     http_transport::check_base_url(run.opts.server_url.trim())?;
+    http_transport::check_target(
+        &run.url,
+        !matches!(run.opts.auth, Auth::None),
+        run.opts.settings.allow_insecure_http,
+    )?;
     let mut open = Vec::new();
     for path in queues {
         let _lock = lock(path)?;

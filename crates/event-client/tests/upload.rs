@@ -1,6 +1,7 @@
 //! Uploading a real SQLite queue to the reference receiver over real HTTP on 127.0.0.1.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+#![allow(clippy::disallowed_methods)] // tests lay out fixture files directly
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -49,10 +50,13 @@ fn pending(path: &Path) -> u64 {
 fn opts(s: &ContractServer) -> (UploadOptions, Arc<Mutex<Vec<Duration>>>) {
     let waits = Arc::new(Mutex::new(Vec::new()));
     let w = Arc::clone(&waits);
-    let mut o = UploadOptions::new(s.url(), Auth::Explicit(Secret::new(TOKEN)));
-    o.sleep = Arc::new(move |d| w.lock().unwrap().push(d));
-    o.policy.backoff_base = Duration::from_millis(1);
-    o.timeout = Duration::from_secs(2);
+    let mut o = UploadOptions::new(
+        s.url(),
+        Auth::Given(Secret::new(TOKEN), saas_session::TokenSource::Given),
+    );
+    o.settings.sleep = Arc::new(move |d| w.lock().unwrap().push(d));
+    o.settings.policy.backoff_base = Duration::from_millis(1);
+    o.settings.timeout = Duration::from_secs(2);
     (o, waits)
 }
 
@@ -338,8 +342,8 @@ fn transient_failures_are_retried_then_stop_with_the_events_intact() {
     assert_eq!(bumped, 0, "a transient failure touches no retry_count");
     // A server that hangs: the timeout, then the same.
     let (mut o, _) = opts(&s);
-    o.policy.attempts = 1;
-    o.timeout = Duration::from_millis(300);
+    o.settings.policy.attempts = 1;
+    o.settings.timeout = Duration::from_millis(300);
     s.push_faults([Fault::Hang]);
     let err = sync_now(std::slice::from_ref(&q), &o, |_| {}).unwrap_err();
     assert!(err.to_string().contains("timed out"), "{err}");
@@ -407,14 +411,14 @@ fn a_401_refreshes_the_stored_login_once_and_stores_the_new_pair() {
     let dir = tempfile::tempdir().unwrap();
     let q = queue_with(dir.path(), 3);
     let s = ContractServer::start(ServerConfig::default()).unwrap();
-    let home = tracker_store::SpecKittyHome::at(dir.path().join("home"));
+    let home = spec_kitty_home::SpecKittyHome::at(dir.path().join("home"));
     std::fs::create_dir_all(home.dir()).unwrap();
     std::fs::write(
         home.credentials_path(),
         "[tokens]\naccess = \"old-access\"\nrefresh = \"the-refresh\"\naccess_expires_at = \"2999-01-01T00:00:00+00:00\"\nrefresh_expires_at = \"2999-01-01T00:00:00+00:00\"\n\n[tracker.providers.jira]\nproject_key = \"ACME\"\n",
     )
     .unwrap();
-    let store = tracker_store::CredentialStore::new(&home);
+    let store = spec_kitty_home::CredentialStore::new(&home);
     s.push_faults([
         Fault::Status(401, None),
         Fault::Answer(
@@ -452,11 +456,17 @@ fn a_401_refreshes_the_stored_login_once_and_stores_the_new_pair() {
     ]);
     let err = sync_now(std::slice::from_ref(&q), &o, |_| {}).unwrap_err();
     assert!(
-        matches!(err.error, SyncError::Auth { status: 403, .. }),
+        matches!(
+            err.error,
+            SyncError::Session(saas_session::SessionError::Refused { status: 403, .. })
+        ),
         "{}",
         err.error
     );
-    assert!(err.to_string().contains("log in again"), "{err}");
+    assert!(
+        err.error.needs_login(),
+        "the caller is told the login must be renewed"
+    );
     assert_eq!(pending(&q), 1);
 }
 
@@ -489,7 +499,10 @@ fn child_uploader() {
         parts.next().unwrap(),
         parts.next().unwrap().parse().unwrap(),
     );
-    let mut o = UploadOptions::new(url, Auth::Explicit(Secret::new(TOKEN)));
+    let mut o = UploadOptions::new(
+        url,
+        Auth::Given(Secret::new(TOKEN), saas_session::TokenSource::Given),
+    );
     o.batch_events = 100;
     o.delete_every = Duration::from_millis(delete_every_ms);
     let _ = sync_now(&[PathBuf::from(queue)], &o, |_| {});

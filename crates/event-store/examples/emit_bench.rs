@@ -14,7 +14,7 @@ use std::time::Instant;
 use event_envelope::{EmitterContext, EventType, GitMetadata};
 use event_store::EventEmitter;
 use serde_json::json;
-use tracker_store::SpecKittyHome;
+use spec_kitty_home::SpecKittyHome;
 
 fn main() {
     let n: u32 = std::env::args().nth(1).map_or(2000, |a| a.parse().unwrap());

@@ -6,7 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use tracker_store::SpecKittyHome;
+use spec_kitty_home::SpecKittyHome;
 
 use crate::error::{Error, io};
 
@@ -56,7 +56,7 @@ impl LamportClock {
             .write(true)
             .open(&self.lock_path)
             .map_err(io("opening", &self.lock_path))?;
-        tracker_store::lock_within(&f, &self.lock_path, tracker_store::LOCK_TIMEOUT)?;
+        spec_kitty_home::lock_within(&f, &self.lock_path, spec_kitty_home::LOCK_TIMEOUT)?;
         Ok(f)
     }
 
@@ -66,7 +66,7 @@ impl LamportClock {
     ///
     /// An unreadable file, or one that is not the clock's JSON (it is left untouched).
     pub fn read(&self) -> Result<(u64, Option<String>), Error> {
-        let Some(text) = tracker_store::read_user_file(&self.path)? else {
+        let Some(text) = spec_kitty_home::read_user_file(&self.path)? else {
             return Ok((0, None));
         };
         let bad = |what: &str| Error::BadFile {
@@ -106,13 +106,13 @@ impl LamportClock {
         let text = serde_json::to_string_pretty(&json!({
             "value": value,
             "node_id": node_id,
-            "updated_at": tracker_store::now_isoformat(),
+            "updated_at": spec_kitty_home::now_isoformat(),
         }))
         .map_err(|e| Error::BadFile {
             path: self.path.clone(),
             problem: e.to_string(),
         })?;
-        tracker_store::write_atomic(&self.path, text.as_bytes(), 0o644)?;
+        spec_kitty_home::write_atomic(&self.path, text.as_bytes(), 0o644)?;
         Ok(Tick { value, node_id })
     }
 }

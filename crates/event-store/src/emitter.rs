@@ -4,7 +4,7 @@ use std::path::Path;
 
 use event_envelope::{EmitterContext, Envelope, EnvelopeBuilder, EventType, GitMetadata};
 use serde_json::{Map, Value};
-use tracker_store::{CredentialStore, SpecKittyHome};
+use spec_kitty_home::{CredentialStore, SpecKittyHome};
 
 use crate::clock::LamportClock;
 use crate::error::Error;

@@ -35,7 +35,7 @@ pub enum Error {
     },
     /// The queue holds its maximum number of events; nothing was queued.
     #[error(
-        "the event queue {} is full ({max} events); nothing was queued. Upload with `spec-kitty sync now`, or raise [sync] max_queue_size in ~/.spec-kitty/config.toml",
+        "the event queue {} is full ({max} events); nothing was queued",
         path.display()
     )]
     QueueFull {
@@ -47,9 +47,9 @@ pub enum Error {
     /// The event breaks the envelope or payload rules; nothing was queued.
     #[error("invalid event, nothing was queued: {0}")]
     Invalid(ValidationErrors),
-    /// A home or project file of tracker-store failed.
+    /// A home or project file failed.
     #[error(transparent)]
-    Store(#[from] tracker_store::StoreError),
+    Store(#[from] spec_kitty_home::HomeError),
 }
 
 impl From<ValidationErrors> for Error {

@@ -64,10 +64,10 @@ pub struct ProjectContext {
 /// The project containing `start`, if any.
 #[must_use]
 pub fn project_context(start: &Path) -> ProjectContext {
-    let Ok(root) = tracker_store::find_project_root(start) else {
+    let Ok(root) = spec_kitty_home::find_project_root(start) else {
         return ProjectContext::default();
     };
-    let config = tracker_store::ProjectConfig::at_root(&root);
+    let config = spec_kitty_home::ProjectConfig::at_root(&root);
     let id = config.identity();
     ProjectContext {
         uuid: id.uuid,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
-use tracker_store::{CredentialStore, SpecKittyHome};
+use spec_kitty_home::{CredentialStore, SpecKittyHome};
 
 use crate::error::{Error, io};
 
@@ -138,7 +138,7 @@ impl QueueFiles {
 /// The file exists but is not TOML, or the value is not a positive integer.
 pub fn max_queue_size(home: &SpecKittyHome) -> Result<u64, Error> {
     let path = home.dir().join("config.toml");
-    let Some(text) = tracker_store::read_user_file(&path)? else {
+    let Some(text) = spec_kitty_home::read_user_file(&path)? else {
         return Ok(DEFAULT_MAX_QUEUE_SIZE);
     };
     let doc: toml_edit::DocumentMut = text.parse().map_err(|_| Error::BadFile {
@@ -631,7 +631,7 @@ impl EventQueue {
     ///
     /// A database error (nothing is moved).
     pub fn fail(&mut self, failures: &[(i64, String, String)]) -> Result<u64, Error> {
-        let failed_at = tracker_store::now_isoformat();
+        let failed_at = spec_kitty_home::now_isoformat();
         self.write(|tx| {
             let mut copy = tx.prepare_cached(
                 "INSERT OR REPLACE INTO spec_kitty_rs_failed(event_id, event_type, data, queued_at, failed_at, category, reason)

@@ -2,6 +2,7 @@
 //! repositories and real child processes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+#![allow(clippy::disallowed_methods)] // tests lay out fixture files directly
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -13,7 +14,7 @@ use event_store::{
     resolve_context,
 };
 use serde_json::{Map, Value, json};
-use tracker_store::SpecKittyHome;
+use spec_kitty_home::SpecKittyHome;
 
 const CHILD_ENV: &str = "EVENT_STORE_TEST_CHILD_HOME";
 

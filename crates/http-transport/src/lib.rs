@@ -10,8 +10,15 @@
 //!   transport errors are retried, `Retry-After` (seconds or an HTTP date) capped at
 //!   [`RetryPolicy::max_wait`]. A caller can classify answers itself (a GraphQL rate limit
 //!   inside a 400, say) with [`Transport::execute_with`].
+//! - [`Settings`]: the one description of how to send (timeout, retry policy, the
+//!   plain-http rule, the answer cap, how to wait, who watches) that every client embeds.
 //! - [`Transport`]: one `ureq` agent with explicit connect and overall timeouts, no
-//!   redirects followed, answers bounded to [`MAX_RESPONSE_BODY`], and plain error text.
+//!   redirects followed, bounded answers, plain error text; it refuses a secret over plain
+//!   http itself, before anything is sent, and tells the settings' [`Trace`] watcher of
+//!   every request and answer (`--verbose`), secrets and query values hidden.
+//! - [`is_transient_status`], [`ErrorKind`], [`Answer::summary`]: which statuses are
+//!   worth another attempt, what kind a failure is, and what a server said on one line,
+//!   each decided once for every client.
 //! - [`join_url`], [`check_target`], [`is_loopback_host`], [`redact_url`]: URL joining, the
 //!   rule that a secret never crosses plain http except to loopback, and printable URLs.
 //! - [`Secret`]: a string whose `Debug` and `Display` are `<redacted>`.
@@ -27,16 +34,20 @@
 mod plan;
 mod retry;
 mod secret;
+mod settings;
 mod target;
 mod transport;
 
 pub use plan::{Header, Method, RequestPlan};
 pub use retry::{RetryPolicy, Verdict, parse_retry_after};
 pub use secret::Secret;
+pub use settings::{
+    ATTEMPTS_RANGE, DEFAULT_TIMEOUT, MAX_RESPONSE_BODY, Settings, TIMEOUT_RANGE, Trace, TraceFn,
+};
 pub use target::{
     check_base_url, check_target, is_loopback_host, join_url, one_line, query_string, redact_url,
 };
 pub use transport::{
-    Answer, DEFAULT_TIMEOUT, Exchange, MAX_RESPONSE_BODY, ResponseBody, TIMEOUT_RANGE, Transport,
-    TransportError, USER_AGENT,
+    Answer, ErrorKind, Exchange, ResponseBody, Transport, TransportError, USER_AGENT,
+    is_transient_status, status_kind,
 };

@@ -78,6 +78,7 @@ pub struct RequestPlan {
     url: String,
     headers: Vec<Header>,
     content_length: Option<u64>,
+    secret_body: bool,
 }
 
 impl RequestPlan {
@@ -99,6 +100,7 @@ impl RequestPlan {
             url,
             headers: Vec::new(),
             content_length: None,
+            secret_body: false,
         }
     }
 
@@ -179,10 +181,18 @@ impl RequestPlan {
         self.content_length
     }
 
-    /// Whether any header is a secret.
+    /// Marks the body as holding a secret (a refresh token, a password): the plan is then
+    /// held to the plain-http rule like a secret header.
+    #[must_use]
+    pub fn secret_body(mut self) -> Self {
+        self.secret_body = true;
+        self
+    }
+
+    /// Whether any header, or the body, is a secret.
     #[must_use]
     pub fn has_secret(&self) -> bool {
-        self.headers.iter().any(Header::is_secret)
+        self.secret_body || self.headers.iter().any(Header::is_secret)
     }
 
     /// Checks the URL, and that a secret goes over plain http only to loopback unless

@@ -37,16 +37,11 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Statuses worth another attempt: 408, 429, 502, 503, 504.
-    #[must_use]
-    pub fn is_retryable_status(status: u16) -> bool {
-        matches!(status, 408 | 429 | 502 | 503 | 504)
-    }
-
-    /// The default verdict: a retryable status is retried, honouring `Retry-After`.
+    /// The default verdict: a transient status ([`crate::is_transient_status`]) is
+    /// retried, honouring `Retry-After`.
     #[must_use]
     pub fn classify(answer: &Answer, now_unix: u64) -> Verdict {
-        if Self::is_retryable_status(answer.status) {
+        if crate::is_transient_status(answer.status) {
             Verdict::Retry(
                 answer
                     .header("retry-after")

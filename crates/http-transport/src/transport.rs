@@ -1,25 +1,53 @@
 //! Sending a [`RequestPlan`] with retries.
 
 use std::io::Read;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
 use crate::plan::{Method, RequestPlan};
 use crate::retry::{RetryPolicy, Verdict};
+use crate::settings::{Settings, Trace};
 use crate::target::redact_url;
 
 /// `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("spec-kitty-rs/", env!("CARGO_PKG_VERSION"));
-/// Default per-attempt timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The accepted per-attempt timeout range, in seconds.
-pub const TIMEOUT_RANGE: std::ops::RangeInclusive<u64> = 1..=120;
-/// How much of an answer is kept by default.
-pub const MAX_RESPONSE_BODY: u64 = 1024 * 1024;
+
+/// What kind of failure an error is, for whoever decides what happens next (the CLI's exit
+/// code, a retry later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// What the caller asked for cannot be sent as asked (a bad URL, a secret over plain
+    /// http): fix the input.
+    Usage,
+    /// The server (or a local rule about data) refused: trying again unchanged will not help.
+    Refused,
+    /// The server or the network failed: trying again later may succeed.
+    Transient,
+}
+
+/// Whether a status is the server's or the network's failure (408, 429, every 5xx):
+/// retried, and worth trying again later. The one rule every client uses.
+#[must_use]
+pub fn is_transient_status(status: u16) -> bool {
+    matches!(status, 408 | 429) || (500..600).contains(&status)
+}
+
+/// The kind of a final, non-2xx status: [`ErrorKind::Transient`] or
+/// [`ErrorKind::Refused`].
+#[must_use]
+pub fn status_kind(status: u16) -> ErrorKind {
+    if is_transient_status(status) {
+        ErrorKind::Transient
+    } else {
+        ErrorKind::Refused
+    }
+}
 
 /// Why a request got no usable answer.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TransportError {
     /// The URL is not an http(s) URL with a host.
     #[error("{url:?} is not an http(s) URL with a host")]
@@ -34,9 +62,7 @@ pub enum TransportError {
         url: String,
     },
     /// A secret would go over plain http to a remote host.
-    #[error(
-        "refusing to send credentials over plain http to {host}; use an https:// URL, or pass --allow-insecure-http if this network is trusted"
-    )]
+    #[error("refusing to send credentials over plain http to {host}; use an https:// URL")]
     InsecureToken {
         /// The host.
         host: String,
@@ -51,6 +77,19 @@ pub enum TransportError {
         /// The last transport error, in plain words (never a header).
         reason: String,
     },
+}
+
+impl TransportError {
+    /// What kind of failure this is.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            TransportError::InvalidUrl { .. }
+            | TransportError::UrlHasQuery { .. }
+            | TransportError::InsecureToken { .. } => ErrorKind::Usage,
+            TransportError::Unreachable { .. } => ErrorKind::Transient,
+        }
+    }
 }
 
 /// An answer body: JSON when the server says JSON and it parses, else text.
@@ -76,6 +115,15 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// The body's size as kept (JSON re-measured as compact text).
+    #[must_use]
+    pub fn body_len(&self) -> u64 {
+        match &self.body {
+            ResponseBody::Json(v) => serde_json::to_vec(v).map_or(0, |b| b.len() as u64),
+            ResponseBody::Text(t) => t.len() as u64,
+        }
+    }
+
     /// A header's value, by case-insensitive name.
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -99,6 +147,33 @@ impl Answer {
             ResponseBody::Text(_) => None,
         }
     }
+
+    /// What the server said, on one safe line ([`crate::one_line`]): a JSON body's
+    /// `detail`, `error` or `message` text when it has one, else the whole JSON, else the
+    /// first non-blank line of a text body; `None` for an empty body.
+    #[must_use]
+    pub fn summary(&self) -> Option<String> {
+        let text = match &self.body {
+            ResponseBody::Json(v) => ["detail", "error", "message"]
+                .iter()
+                .find_map(|k| v.get(*k).and_then(Value::as_str).map(str::to_owned))
+                .unwrap_or_else(|| v.to_string()),
+            ResponseBody::Text(t) => t
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or("")
+                .to_owned(),
+        };
+        let line = crate::one_line(&text);
+        (!line.is_empty()).then_some(line)
+    }
+
+    /// The kind of this answer when it is final and not 2xx ([`status_kind`]).
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        status_kind(self.status)
+    }
 }
 
 /// The final answer of [`Transport::execute`] and how it was reached.
@@ -112,72 +187,52 @@ pub struct Exchange {
     pub waits: Vec<Duration>,
 }
 
-/// One HTTP agent with its timeouts, retry policy and answer size limit.
-pub struct Transport<'s> {
+/// One HTTP agent with its [`Settings`]: the only place that sends.
+pub struct Transport {
     agent: ureq::Agent,
-    timeout: Duration,
-    policy: RetryPolicy,
-    max_body: u64,
-    sleep: Box<dyn Fn(Duration) + Send + Sync + 's>,
+    settings: Settings,
 }
 
-impl Transport<'static> {
-    /// A transport with a per-attempt connect and overall `timeout`, `policy`, answers
-    /// bounded to [`MAX_RESPONSE_BODY`], redirects not followed, and real sleeps.
+impl Transport {
+    /// A transport with `settings`: per-attempt connect and overall timeout, answers
+    /// bounded to `settings.max_answer`, redirects never followed.
     #[must_use]
-    pub fn new(timeout: Duration, policy: RetryPolicy) -> Self {
+    pub fn new(settings: Settings) -> Self {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_connect(Some(timeout))
-            .timeout_global(Some(timeout))
+            .timeout_connect(Some(settings.timeout))
+            .timeout_global(Some(settings.timeout))
             .user_agent(USER_AGENT)
             .build()
             .into();
-        Transport {
-            agent,
-            timeout,
-            policy,
-            max_body: MAX_RESPONSE_BODY,
-            sleep: Box::new(std::thread::sleep),
-        }
-    }
-}
-
-impl<'s> Transport<'s> {
-    /// Waits with `sleep` instead of sleeping (tests record the waits).
-    #[must_use]
-    pub fn with_sleep<'t>(self, sleep: impl Fn(Duration) + Send + Sync + 't) -> Transport<'t> {
-        Transport {
-            agent: self.agent,
-            timeout: self.timeout,
-            policy: self.policy,
-            max_body: self.max_body,
-            sleep: Box::new(sleep),
-        }
+        Transport { agent, settings }
     }
 
-    /// Keeps at most `bytes` of an answer (a longer one is [`Answer::incomplete`]).
+    /// The settings.
     #[must_use]
-    pub fn with_max_body(mut self, bytes: u64) -> Self {
-        self.max_body = bytes;
-        self
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// The retry policy.
     #[must_use]
     pub fn policy(&self) -> &RetryPolicy {
-        &self.policy
+        &self.settings.policy
     }
 
-    /// Sends `plan`, retrying with [`RetryPolicy::classify`] (connect errors, timeouts,
-    /// 408, 429, 502, 503, 504, honouring `Retry-After`). `open_body` gives a fresh body
-    /// reader for each attempt (it is not called for a `GET`).
+    /// Sends `plan`, retrying with [`RetryPolicy::classify`] (connect errors, timeouts and
+    /// the transient statuses of [`is_transient_status`], honouring `Retry-After`).
+    /// `open_body` gives a fresh body reader for each attempt (it is not called for a
+    /// `GET`). Before anything is sent the plan's URL is checked, and a plan with a secret
+    /// header is refused over plain http to a host that is not loopback (unless the
+    /// settings allow it).
     ///
     /// # Errors
     ///
-    /// [`TransportError::Unreachable`] (converted into `E`) when no attempt got an answer,
-    /// or whatever `open_body` returns.
+    /// [`TransportError::InvalidUrl`] or [`TransportError::InsecureToken`] before anything
+    /// is sent, [`TransportError::Unreachable`] when no attempt got an answer (each
+    /// converted into `E`), or whatever `open_body` returns.
     pub fn execute<R: Read, E: From<TransportError>>(
         &self,
         plan: &RequestPlan,
@@ -198,10 +253,18 @@ impl<'s> Transport<'s> {
         mut open_body: impl FnMut() -> Result<R, E>,
         classify: impl Fn(&Answer, u64) -> Verdict,
     ) -> Result<Exchange, E> {
-        let attempts = self.policy.attempts.max(1);
+        plan.check(self.settings.allow_insecure_http)?;
+        let attempts = self.settings.policy.attempts.max(1);
         let mut waits = Vec::new();
         let mut n = 1;
         loop {
+            self.trace(|| Trace::Request {
+                method: plan.method().as_str(),
+                url: trace_url(plan.url()),
+                bytes: plan.content_length().unwrap_or(0),
+                attempt: n,
+            });
+            let started = Instant::now();
             let result = match plan.method() {
                 Method::Get => self.attempt(plan, None::<&mut R>),
                 Method::Post => {
@@ -209,6 +272,24 @@ impl<'s> Transport<'s> {
                     self.attempt(plan, Some(&mut body))
                 }
             };
+            let elapsed = started.elapsed();
+            self.trace(|| match &result {
+                Ok(a) => Trace::Answer {
+                    method: plan.method().as_str(),
+                    url: trace_url(plan.url()),
+                    status: a.status,
+                    bytes: a.body_len(),
+                    elapsed,
+                    attempt: n,
+                },
+                Err(reason) => Trace::Failed {
+                    method: plan.method().as_str(),
+                    url: trace_url(plan.url()),
+                    reason: reason.clone(),
+                    elapsed,
+                    attempt: n,
+                },
+            });
             let server_wait = match &result {
                 Ok(answer) => match classify(answer, now_unix()) {
                     Verdict::Final => None,
@@ -231,9 +312,9 @@ impl<'s> Transport<'s> {
                     .into()),
                 };
             };
-            let wait = self.policy.wait(n, server_wait);
+            let wait = self.settings.policy.wait(n, server_wait);
             waits.push(wait);
-            (self.sleep)(wait);
+            (self.settings.sleep)(wait);
             n += 1;
         }
     }
@@ -256,7 +337,7 @@ impl<'s> Transport<'s> {
                 "the request to {} could not be built",
                 redact_url(plan.url())
             )),
-            Ok(Err(e)) => Err(transport_reason(&e, self.timeout)),
+            Ok(Err(e)) => Err(transport_reason(&e, self.settings.timeout)),
             Ok(Ok(mut resp)) => {
                 let status = resp.status().as_u16();
                 let headers = resp
@@ -292,10 +373,10 @@ impl<'s> Transport<'s> {
             .with_config()
             .limit(u64::MAX)
             .reader()
-            .take(self.max_body + 1);
-        let incomplete =
-            reader.read_to_end(&mut bytes).is_err() || bytes.len() as u64 > self.max_body;
-        bytes.truncate(usize::try_from(self.max_body).unwrap_or(usize::MAX));
+            .take(self.settings.max_answer + 1);
+        let incomplete = reader.read_to_end(&mut bytes).is_err()
+            || bytes.len() as u64 > self.settings.max_answer;
+        bytes.truncate(usize::try_from(self.settings.max_answer).unwrap_or(usize::MAX));
         if is_json
             && !incomplete
             && let Ok(v) = serde_json::from_slice::<Value>(&bytes)
@@ -306,6 +387,30 @@ impl<'s> Transport<'s> {
             ResponseBody::Text(String::from_utf8_lossy(&bytes).into_owned()),
             incomplete,
         )
+    }
+}
+
+impl Transport {
+    fn trace(&self, event: impl FnOnce() -> Trace) {
+        if let Some(trace) = &self.settings.trace {
+            trace(&event());
+        }
+    }
+}
+
+/// A URL for a trace line: no password, and query values hidden (a query may carry a
+/// token or a search the user did not mean to share).
+fn trace_url(url: &str) -> String {
+    let shown = redact_url(url);
+    match shown.split_once('?') {
+        Some((base, query)) => {
+            let keys: Vec<String> = query
+                .split('&')
+                .map(|kv| format!("{}=…", kv.split('=').next().unwrap_or("")))
+                .collect();
+            format!("{base}?{}", keys.join("&"))
+        }
+        None => shown,
     }
 }
 

@@ -7,22 +7,29 @@ use std::time::Duration;
 
 use contract_server::{ContractServer, Fault, ServerConfig};
 use http_transport::{
-    RequestPlan, RetryPolicy, Secret, Transport, TransportError, USER_AGENT, Verdict,
+    ErrorKind, RequestPlan, RetryPolicy, Secret, Settings, Trace, Transport, TransportError,
+    USER_AGENT, Verdict,
 };
 
-fn transport(attempts: u32) -> (Transport<'static>, Arc<Mutex<Vec<Duration>>>) {
+fn settings(attempts: u32) -> (Settings, Arc<Mutex<Vec<Duration>>>) {
     let waits = Arc::new(Mutex::new(Vec::new()));
     let w = Arc::clone(&waits);
-    let t = Transport::new(
-        Duration::from_secs(2),
-        RetryPolicy {
+    let settings = Settings {
+        timeout: Duration::from_secs(2),
+        policy: RetryPolicy {
             attempts,
             backoff_base: Duration::from_millis(5),
             max_wait: Duration::from_secs(30),
         },
-    )
-    .with_sleep(move |d| w.lock().unwrap().push(d));
-    (t, waits)
+        sleep: Arc::new(move |d| w.lock().unwrap().push(d)),
+        ..Settings::default()
+    };
+    (settings, waits)
+}
+
+fn transport(attempts: u32) -> (Transport, Arc<Mutex<Vec<Duration>>>) {
+    let (s, waits) = settings(attempts);
+    (s.transport(), waits)
 }
 
 fn no_body() -> Result<&'static [u8], TransportError> {
@@ -124,8 +131,8 @@ fn dropped_connections_become_unreachable_without_secrets() {
 #[test]
 fn answers_are_bounded() {
     let s = ContractServer::start(ServerConfig::default()).unwrap();
-    let (t, _) = transport(1);
-    let t = t.with_max_body(10);
+    let (settings, _) = settings(1);
+    let t = settings.with_max_answer(10).transport();
     let plan = RequestPlan::get(format!("{}/a-long-path-for-a-long-404-answer", s.url()));
     let ex = t.execute(&plan, no_body).unwrap();
     assert!(ex.answer.incomplete);
@@ -134,4 +141,126 @@ fn answers_are_bounded() {
     let (t, _) = transport(1);
     let ex = t.execute(&plan, no_body).unwrap();
     assert!(ex.answer.incomplete, "a cut answer is marked incomplete");
+}
+
+#[test]
+fn the_transport_itself_refuses_a_secret_over_plain_http_before_sending() {
+    let s = ContractServer::start(ServerConfig::default()).unwrap();
+    let (t, _) = transport(3);
+    // 127.0.0.2 is loopback, so use a name that is not: nothing may be sent to it.
+    let plan = RequestPlan::get("http://saas.invalid/api/v1/x/").secret_header(
+        "Authorization",
+        "Bearer ",
+        &Secret::new("tok-123"),
+    );
+    let err = t.execute(&plan, no_body).unwrap_err();
+    assert!(
+        matches!(err, TransportError::InsecureToken { ref host } if host == "saas.invalid"),
+        "{err}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Usage);
+    assert!(!err.to_string().contains("tok-123"));
+    // Loopback is allowed, and the same plan without a secret may go anywhere.
+    let plan = RequestPlan::get(format!("{}/api/v1/x/", s.url())).secret_header(
+        "Authorization",
+        "Bearer ",
+        &Secret::new("tok-123"),
+    );
+    assert!(t.execute(&plan, no_body).is_ok());
+    // A caller that allows insecure http gets past the rule (and then fails to connect).
+    let (mut settings, _) = settings(1);
+    settings.allow_insecure_http = true;
+    let plan = RequestPlan::get("http://saas.invalid/x").secret_header(
+        "Authorization",
+        "Bearer ",
+        &Secret::new("tok-123"),
+    );
+    let err = settings.transport().execute(&plan, no_body).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transient, "{err}");
+}
+
+#[test]
+fn every_request_and_answer_is_traced_once_without_secrets() {
+    let s = ContractServer::start(ServerConfig::default()).unwrap();
+    s.push_faults([Fault::Status(503, None)]);
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let l = Arc::clone(&lines);
+    let (mut settings, _) = settings(3);
+    settings.trace = Some(Arc::new(move |t: &Trace| {
+        l.lock().unwrap().push(t.to_string())
+    }));
+    let url = format!("{}/api/v1/events/batch/?token=hunter2&x=1", s.url())
+        .replace("http://", "http://user:pw@");
+    let plan =
+        RequestPlan::get(url).secret_header("Authorization", "Bearer ", &Secret::new("tok-123"));
+    let ex = settings.transport().execute(&plan, no_body).unwrap();
+    assert_eq!(ex.attempts, 2);
+    let lines = lines.lock().unwrap().clone();
+    assert_eq!(lines.len(), 4, "{lines:#?}");
+    assert!(
+        lines[0].starts_with("> GET http://127.0.0.1:"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[0].ends_with("/api/v1/events/batch/?token=…&x=… (0 bytes, attempt 1)"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].starts_with("< 503 GET "), "{}", lines[1]);
+    assert!(
+        lines[3].starts_with("< 405 GET ") || lines[3].starts_with("< 4"),
+        "{}",
+        lines[3]
+    );
+    assert!(lines[3].contains("attempt 2"), "{}", lines[3]);
+    for line in &lines {
+        for secret in ["hunter2", "tok-123", "pw@", "user:"] {
+            assert!(!line.contains(secret), "{line}");
+        }
+    }
+}
+
+#[test]
+fn one_transient_rule_and_one_summary() {
+    for status in [408, 429, 500, 501, 502, 503, 504, 599] {
+        assert!(http_transport::is_transient_status(status), "{status}");
+        assert_eq!(http_transport::status_kind(status), ErrorKind::Transient);
+    }
+    for status in [200, 400, 401, 403, 404, 409, 413, 422] {
+        assert!(!http_transport::is_transient_status(status), "{status}");
+    }
+    assert_eq!(http_transport::status_kind(422), ErrorKind::Refused);
+    let answer = |body| http_transport::Answer {
+        status: 422,
+        headers: vec![],
+        body,
+        incomplete: false,
+    };
+    use http_transport::ResponseBody::{Json, Text};
+    assert_eq!(
+        answer(Json(serde_json::json!({"detail": "bad\nthing"})))
+            .summary()
+            .as_deref(),
+        Some("bad thing")
+    );
+    assert_eq!(
+        answer(Json(serde_json::json!({"error": "nope"})))
+            .summary()
+            .as_deref(),
+        Some("nope")
+    );
+    assert_eq!(
+        answer(Json(serde_json::json!({"x": 1})))
+            .summary()
+            .as_deref(),
+        Some("{\"x\":1}")
+    );
+    assert_eq!(
+        answer(Text("\n  first \x1b[2J\nsecond".into()))
+            .summary()
+            .as_deref(),
+        Some("first \\u{1b}[2J")
+    );
+    assert_eq!(answer(Text(String::new())).summary(), None);
 }

@@ -117,3 +117,82 @@ pub fn wire_fields(routing: Option<&Routing>) -> (Option<&'static str>, Option<&
         None => (None, None),
     }
 }
+
+/// Why a binding does not route ([`Readiness::Unavailable`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotReady {
+    /// The provider has no routing rule: its snapshots always carry null routing.
+    NoRule,
+    /// The rule's credential is absent.
+    MissingKey(&'static str),
+    /// The rule's credential is empty or whitespace only.
+    BlankKey(&'static str),
+    /// The rule's credential is neither text nor an integer.
+    NotText(&'static str),
+}
+
+impl NotReady {
+    /// The credential the fix is about (`None` for [`NotReady::NoRule`]).
+    #[must_use]
+    pub fn credential_key(&self) -> Option<&'static str> {
+        match self {
+            NotReady::NoRule => None,
+            NotReady::MissingKey(k) | NotReady::BlankKey(k) | NotReady::NotText(k) => Some(k),
+        }
+    }
+}
+
+impl std::fmt::Display for NotReady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotReady::NoRule => f.write_str("the provider has no routing rule"),
+            NotReady::MissingKey(k) => write!(f, "credential {k} missing"),
+            NotReady::BlankKey(k) => write!(f, "credential {k} is blank"),
+            NotReady::NotText(k) => write!(f, "credential {k} is neither text nor a number"),
+        }
+    }
+}
+
+/// Whether a binding's snapshots would carry routing, and if not, why: the one answer
+/// that status, bind and publish render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// Snapshots carry this routing.
+    Ready(Routing),
+    /// Snapshots carry null routing, for this reason.
+    Unavailable(NotReady),
+}
+
+/// The routing readiness of `(provider, credentials)`: [`derive_routing`] with the reason
+/// when it gives `None`.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use routing_core::{NotReady, Readiness, routing_readiness};
+/// let empty: BTreeMap<String, String> = BTreeMap::new();
+/// assert_eq!(routing_readiness("jira", &empty), Readiness::Unavailable(NotReady::MissingKey("project_key")));
+/// assert_eq!(routing_readiness("github", &empty), Readiness::Unavailable(NotReady::NoRule));
+/// ```
+#[must_use]
+pub fn routing_readiness<C: CredentialLookup + ?Sized>(
+    provider: &str,
+    credentials: &C,
+) -> Readiness {
+    let Some(rule) = routing_rule(provider) else {
+        return Readiness::Unavailable(NotReady::NoRule);
+    };
+    let key = rule.credential_key;
+    match credentials.credential(key) {
+        None => Readiness::Unavailable(NotReady::MissingKey(key)),
+        Some(CredentialRef::Other) => Readiness::Unavailable(NotReady::NotText(key)),
+        Some(CredentialRef::Str(s)) => Routing::new(rule.resource_type, s).map_or(
+            Readiness::Unavailable(NotReady::BlankKey(key)),
+            Readiness::Ready,
+        ),
+        Some(CredentialRef::Int(i)) => Routing::new(rule.resource_type, &i.to_string()).map_or(
+            Readiness::Unavailable(NotReady::BlankKey(key)),
+            Readiness::Ready,
+        ),
+    }
+}

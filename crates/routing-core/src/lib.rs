@@ -92,7 +92,10 @@ mod text;
 mod wire;
 
 pub use credentials::{CredentialLookup, CredentialRef, CredentialValue, IntoCredentialRef};
-pub use derive::{ROUTING_TABLE, Routing, RoutingRule, derive_routing, routing_rule, wire_fields};
+pub use derive::{
+    NotReady, ROUTING_TABLE, Readiness, Routing, RoutingRule, derive_routing, routing_readiness,
+    routing_rule, wire_fields,
+};
 pub use provider::{
     Provider, SUPPORTED_PROVIDERS, UnsupportedProvider, is_valid_provider_name, normalize_provider,
     suggest_provider,

@@ -276,3 +276,43 @@ fn routing_rule_normalizes_and_covers_only_jira_and_linear() {
         assert!(routing_rule(p).is_none(), "{p}");
     }
 }
+
+#[test]
+fn readiness_names_each_reason_and_agrees_with_derive_routing() {
+    use routing_core::{CredentialValue, NotReady, Readiness, routing_readiness};
+    let with = |v: Option<CredentialValue>| {
+        let mut m = BTreeMap::new();
+        if let Some(v) = v {
+            m.insert("project_key".to_owned(), v);
+        }
+        m
+    };
+    let cases = [
+        (
+            None,
+            Readiness::Unavailable(NotReady::MissingKey("project_key")),
+        ),
+        (
+            Some(CredentialValue::String("  ".into())),
+            Readiness::Unavailable(NotReady::BlankKey("project_key")),
+        ),
+        (
+            Some(CredentialValue::Other),
+            Readiness::Unavailable(NotReady::NotText("project_key")),
+        ),
+    ];
+    for (value, expected) in cases {
+        let creds = with(value);
+        assert_eq!(routing_readiness("jira", &creds), expected);
+        assert!(routing_core::derive_routing("jira", &creds).is_none());
+    }
+    let creds = with(Some(CredentialValue::Integer(7)));
+    let Readiness::Ready(r) = routing_readiness(" JIRA ", &creds) else {
+        panic!("an integer key routes");
+    };
+    assert_eq!(Some(r), routing_core::derive_routing("jira", &creds));
+    assert_eq!(
+        routing_readiness("gitlab", &creds),
+        Readiness::Unavailable(NotReady::NoRule)
+    );
+}

@@ -4,10 +4,9 @@
 
 use divan::{Bencher, black_box};
 use routing_core::CredentialValue;
+use spec_kitty_home::{Credentials, ProjectIdentity, TrackerConfig};
 use tracker_client::{SnapshotSource, prepare};
-use tracker_store::{
-    CanonicalIssue, Credentials, IssueCache, IssueRef, ProjectIdentity, TrackerConfig,
-};
+use tracker_store::{CanonicalIssue, IssueCache, IssueRef};
 
 fn main() {
     divan::main();

@@ -20,8 +20,9 @@ use std::time::Instant;
 mod bench_data;
 
 use contract_server::peak_rss_mib;
+use spec_kitty_home::{ProjectIdentity, TrackerConfig};
 use tracker_client::{PublishOptions, SnapshotSource, publish};
-use tracker_store::{IssueCache, ProjectIdentity, TrackerConfig};
+use tracker_store::IssueCache;
 
 fn sink() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -7,7 +7,7 @@
 //!   the [`tracker_store::IssueCache`] with the Python CLI's normalization
 //!   ([`project_issue`], [`python_isoformat`]) so the same cache gives the same bytes.
 //! - [`idempotency_key`]: blake3 over the exact body bytes.
-//! - [`resolve_token`] and [`Secret`]: which bearer token is sent; never printed.
+//! - [`Secret`]: the bearer token, never printed (which one is `saas-session`'s call).
 //! - [`snapshot_request`], [`publish`] and [`dry_run`]: the one request plan, sent over the
 //!   shared `http-transport` (`Content-Length`, timeouts, retries) or printed.
 //!
@@ -22,17 +22,16 @@
 mod project;
 mod publish;
 mod snapshot;
-mod token;
 
+pub use http_transport::Secret;
 pub use project::{RowError, project_issue, project_issue_text};
 pub use publish::{
-    DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, DryRun, MAX_RESPONSE_BODY, PublishError, PublishOptions,
-    PublishOutcome, ResponseBody, SNAPSHOT_PATH, TIMEOUT_RANGE, check_target, dry_run, endpoint,
-    parse_retry_after, publish, snapshot_request,
+    DryRun, MAX_RESPONSE_BODY, PublishError, PublishOptions, PublishOutcome, ResponseBody,
+    SNAPSHOT_PATH, Settings, TIMEOUT_RANGE, check_target, dry_run, endpoint, parse_retry_after,
+    publish, snapshot_request,
 };
 pub use snapshot::{
     BadRow, IDEMPOTENCY_CONTEXT, KeyedCounter, Prepared, SNAPSHOT_FIELDS, SnapshotBody,
     SnapshotSource, idempotency_key, prepare, prepare_with,
 };
-pub use token::{Secret, TokenSource, resolve_token};
-pub use tracker_store::python_isoformat;
+pub use spec_kitty_home::python_isoformat;

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 use tracker_store::{IssueStatus, IssueType};
 
-use tracker_store::python_isoformat;
+use spec_kitty_home::python_isoformat;
 
 /// Python's `str(value)` for JSON scalars; arrays and objects as compact JSON (Python would
 /// print its own repr; such values do not occur in canonical issues).

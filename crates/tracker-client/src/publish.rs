@@ -3,22 +3,16 @@
 use std::io::{Read, Seek, Write};
 use std::time::Duration;
 
-use http_transport::{
-    Answer, RequestPlan, RetryPolicy, Secret, Transport, TransportError, join_url,
-};
+use http_transport::{Answer, ErrorKind, RequestPlan, Secret, TransportError, join_url};
 use routing_core::Routing;
-use serde_json::Value;
 use tracker_store::IssueCache;
 
 use crate::snapshot::{BadRow, KeyedCounter, SnapshotBody, SnapshotSource, idempotency_key};
 
 pub use http_transport::{
-    DEFAULT_TIMEOUT, MAX_RESPONSE_BODY, ResponseBody, TIMEOUT_RANGE, parse_retry_after,
+    MAX_RESPONSE_BODY, ResponseBody, Settings, TIMEOUT_RANGE, parse_retry_after,
 };
 pub use routing_core::SNAPSHOT_PATH;
-
-/// Default number of attempts.
-pub const DEFAULT_ATTEMPTS: u32 = 3;
 
 /// The endpoint URL: the base URL and [`SNAPSHOT_PATH`] joined by exactly one slash.
 #[must_use]
@@ -32,50 +26,22 @@ pub struct PublishOptions {
     pub server_url: String,
     /// The bearer token, if any.
     pub token: Option<Secret>,
-    /// Per-attempt connect and overall timeout.
-    pub timeout: Duration,
-    /// Total attempts (>= 1).
-    pub attempts: u32,
-    /// Allow a bearer token over plain http to a non-loopback host.
-    pub allow_insecure_http: bool,
-    /// First backoff delay; doubles per retry, with jitter.
-    pub backoff_base: Duration,
-    /// Upper bound of any wait, `Retry-After` included.
-    pub max_wait: Duration,
-    /// How to wait between attempts (tests record instead of sleeping).
-    pub sleep: Box<dyn Fn(Duration) + Send + Sync>,
+    /// How to send: timeout, retries, the plain-http rule, waits, tracing.
+    pub settings: Settings,
     /// Called with the number of issues hashed so far during the first pass.
     pub progress: Box<dyn Fn(u64) + Send + Sync>,
 }
 
 impl PublishOptions {
-    /// Defaults for `server_url`: 10 s timeout, 3 attempts, 0.5 s backoff, 30 s max wait.
+    /// Defaults for `server_url`: [`Settings::default`] (30 s timeout, 3 attempts).
     #[must_use]
     pub fn new(server_url: impl Into<String>) -> Self {
-        let policy = RetryPolicy::default();
         PublishOptions {
             server_url: server_url.into(),
             token: None,
-            timeout: DEFAULT_TIMEOUT,
-            attempts: DEFAULT_ATTEMPTS,
-            allow_insecure_http: false,
-            backoff_base: policy.backoff_base,
-            max_wait: policy.max_wait,
-            sleep: Box::new(std::thread::sleep),
+            settings: Settings::default(),
             progress: Box::new(|_| {}),
         }
-    }
-
-    fn transport(&self) -> Transport<'_> {
-        Transport::new(
-            self.timeout,
-            RetryPolicy {
-                attempts: self.attempts,
-                backoff_base: self.backoff_base,
-                max_wait: self.max_wait,
-            },
-        )
-        .with_sleep(|d| (self.sleep)(d))
     }
 }
 
@@ -111,37 +77,14 @@ impl PublishOutcome {
     /// may succeed, unlike a 4xx refusal of the snapshot.
     #[must_use]
     pub fn is_transient_failure(&self) -> bool {
-        !self.ok && (self.status >= 500 || RetryPolicy::is_retryable_status(self.status))
+        !self.ok && http_transport::is_transient_status(self.status)
     }
 }
 
 /// Why a publish failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PublishError {
-    /// The server URL is not usable.
-    #[error(
-        "server URL {url:?} is not an http(s) URL with a host; pass one like --server-url https://spec-kitty.example"
-    )]
-    InvalidServerUrl {
-        /// As given, without any password.
-        url: String,
-    },
-    /// The server URL has a query or fragment.
-    #[error(
-        "server URL {url:?} has a query or fragment; pass the base URL only, like --server-url https://spec-kitty.example/base"
-    )]
-    ServerUrlHasQuery {
-        /// As given, without any password.
-        url: String,
-    },
-    /// A token would go over plain http to a remote host.
-    #[error(
-        "refusing to send the auth token over plain http to {host}; use an https:// server URL, or pass --allow-insecure-http if this network is trusted"
-    )]
-    InsecureToken {
-        /// The host.
-        host: String,
-    },
     /// Cached rows the Python CLI refuses; nothing was sent.
     #[error("{} cached issue(s) cannot be published (nothing was sent): {}; fix or re-sync them", rows.len(), describe_rows(rows))]
     InvalidRows {
@@ -151,53 +94,33 @@ pub enum PublishError {
     /// Reading the cache failed.
     #[error(transparent)]
     Store(#[from] tracker_store::StoreError),
-    /// No answer after every attempt.
-    #[error(
-        "cannot reach {} after {attempts} attempt(s): {reason}",
-        http_transport::redact_url(endpoint)
-    )]
-    Unreachable {
-        /// The URL.
-        endpoint: String,
-        /// Attempts made.
-        attempts: u32,
-        /// The last transport error.
-        reason: String,
-    },
+    /// The server URL, the plain-http rule or the network refused or failed the request.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
     /// The server answered, but not 2xx.
     #[error("the server answered HTTP {} at {} after {} attempt(s){}", .0.status, http_transport::redact_url(&.0.endpoint), .0.attempts, status_reason(.0))]
     Rejected(Box<PublishOutcome>),
 }
 
-impl From<TransportError> for PublishError {
-    fn from(e: TransportError) -> Self {
-        match e {
-            TransportError::InvalidUrl { url } => PublishError::InvalidServerUrl { url },
-            TransportError::UrlHasQuery { url } => PublishError::ServerUrlHasQuery { url },
-            TransportError::InsecureToken { host } => PublishError::InsecureToken { host },
-            TransportError::Unreachable {
-                endpoint,
-                attempts,
-                reason,
-            } => PublishError::Unreachable {
-                endpoint,
-                attempts,
-                reason,
-            },
+impl PublishError {
+    /// What kind of failure this is: a bad URL or plain-http secret is
+    /// [`ErrorKind::Usage`], unreachable or a 5xx/408/429 [`ErrorKind::Transient`],
+    /// everything else (a refusal, rows the Python CLI refuses, a store error)
+    /// [`ErrorKind::Refused`].
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            PublishError::Transport(e) => e.kind(),
+            PublishError::Rejected(o) => http_transport::status_kind(o.status),
+            PublishError::InvalidRows { .. } | PublishError::Store(_) => ErrorKind::Refused,
         }
     }
-}
 
-impl PublishError {
     /// Whether the server or the network failed (unreachable, timed out, 5xx, 408, 429), as
     /// opposed to bad input or a refusal: a script may retry these.
     #[must_use]
     pub fn is_transient(&self) -> bool {
-        match self {
-            PublishError::Unreachable { .. } => true,
-            PublishError::Rejected(o) => o.is_transient_failure(),
-            _ => false,
-        }
+        self.kind() == ErrorKind::Transient
     }
 }
 
@@ -214,19 +137,15 @@ fn describe_rows(rows: &[BadRow]) -> String {
 }
 
 fn status_reason(o: &PublishOutcome) -> String {
-    let detail = match &o.body {
-        ResponseBody::Json(v) => v
-            .get("detail")
-            .or_else(|| v.get("error"))
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        ResponseBody::Text(t) => {
-            let line = t.lines().next().unwrap_or("").trim();
-            (!line.is_empty()).then(|| line.chars().take(200).collect())
-        }
+    let answer = Answer {
+        status: o.status,
+        headers: Vec::new(),
+        body: o.body.clone(),
+        incomplete: o.body_incomplete,
     };
-    detail
-        .map(|d| format!(": {}", http_transport::one_line(&d)))
+    answer
+        .summary()
+        .map(|d| format!(": {d}"))
         .unwrap_or_default()
 }
 
@@ -235,24 +154,16 @@ fn status_reason(o: &PublishOutcome) -> String {
 ///
 /// # Errors
 ///
-/// [`PublishError::InvalidServerUrl`] or [`PublishError::InsecureToken`].
+/// [`TransportError::InvalidUrl`], [`TransportError::UrlHasQuery`] or
+/// [`TransportError::InsecureToken`], as [`PublishError::Transport`].
 pub fn check_target(
     server_url: &str,
     has_token: bool,
     allow_insecure_http: bool,
 ) -> Result<String, PublishError> {
     let url = endpoint(server_url);
-    http_transport::check_base_url(server_url.trim())
-        .and_then(|()| http_transport::check_target(&url, has_token, allow_insecure_http))
-        .map_err(|e| match e {
-            TransportError::InvalidUrl { .. } => PublishError::InvalidServerUrl {
-                url: http_transport::redact_url(server_url),
-            },
-            TransportError::UrlHasQuery { .. } => PublishError::ServerUrlHasQuery {
-                url: http_transport::redact_url(server_url),
-            },
-            other => other.into(),
-        })?;
+    http_transport::check_base_url(server_url.trim())?;
+    http_transport::check_target(&url, has_token, allow_insecure_http)?;
     Ok(url)
 }
 
@@ -302,7 +213,7 @@ pub fn dry_run(
     let url = check_target(
         &opts.server_url,
         opts.token.is_some(),
-        opts.allow_insecure_http,
+        opts.settings.allow_insecure_http,
     )?;
     cache.read_consistent(|cache| {
         let mut reader = SnapshotBody::new(cache, source)?;
@@ -352,7 +263,7 @@ pub fn publish(
     let url = check_target(
         &opts.server_url,
         opts.token.is_some(),
-        opts.allow_insecure_http,
+        opts.settings.allow_insecure_http,
     )?;
     cache.read_consistent(|cache| publish_inner(cache, source, opts, &url))?
 }
@@ -504,7 +415,7 @@ fn publish_inner(
     let spool = Spool(std::cell::RefCell::new(spool));
     let (content_length, idempotency_key) = counter.finish();
     let plan = snapshot_request(url, opts.token.as_ref(), content_length, &idempotency_key);
-    let exchange = opts.transport().execute(&plan, || {
+    let exchange = opts.settings.transport().execute(&plan, || {
         spool
             .0
             .borrow_mut()

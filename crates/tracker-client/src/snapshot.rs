@@ -10,10 +10,11 @@ use std::io::{self, Read, Write};
 pub use routing_core::SNAPSHOT_FIELDS;
 use routing_core::{Routing, derive_routing, normalize_provider, wire_fields};
 use serde_json::{Value, json};
-use tracker_store::{Checkpoint, Credentials, IssueCache, Mapping, ProjectIdentity, TrackerConfig};
+use spec_kitty_home::{Credentials, ProjectIdentity, TrackerConfig};
+use tracker_store::{Checkpoint, IssueCache, Mapping};
 
 use crate::project::project_issue_text;
-use tracker_store::python_isoformat;
+use spec_kitty_home::python_isoformat;
 
 /// The blake3 key-derivation context of the `Idempotency-Key`.
 pub const IDEMPOTENCY_CONTEXT: &str =

@@ -10,9 +10,7 @@ use std::time::Duration;
 use common::{creds, env, issue, source};
 use contract_server::{ContractServer, Fault, ServerConfig, parse_mappings};
 use serde_json::{Value, json};
-use tracker_client::{
-    PublishError, PublishOptions, ResponseBody, Secret, SnapshotSource, publish, resolve_token,
-};
+use tracker_client::{PublishError, PublishOptions, ResponseBody, Secret, SnapshotSource, publish};
 
 fn server() -> ContractServer {
     let mappings = parse_mappings(
@@ -39,8 +37,8 @@ fn opts(s: &ContractServer) -> (PublishOptions, Arc<Mutex<Vec<Duration>>>) {
     let waits = Arc::new(Mutex::new(Vec::new()));
     let w = Arc::clone(&waits);
     let mut o = PublishOptions::new(s.url());
-    o.sleep = Box::new(move |d| w.lock().unwrap().push(d));
-    o.backoff_base = Duration::from_millis(10);
+    o.settings.sleep = std::sync::Arc::new(move |d| w.lock().unwrap().push(d));
+    o.settings.policy.backoff_base = Duration::from_millis(10);
     (o, waits)
 }
 
@@ -170,38 +168,7 @@ fn provider_case_and_whitespace_are_normalized() {
 }
 
 #[test]
-fn token_order_blank_tokens_and_provider_pats() {
-    let c = creds(&[("access_token", " acc "), ("token", "tok")]);
-    let t = |explicit: Option<&str>, provider: &str, c: &tracker_store::Credentials| {
-        resolve_token(explicit, provider, c).map(|(s, _)| s.expose().to_owned())
-    };
-    assert_eq!(t(Some(" flag "), "jira", &c).as_deref(), Some("flag"));
-    assert_eq!(t(Some("  "), "jira", &c).as_deref(), Some("acc"));
-    assert_eq!(
-        t(
-            None,
-            "jira",
-            &creds(&[("access_token", " "), ("token", "tok")])
-        )
-        .as_deref(),
-        Some("tok")
-    );
-    assert_eq!(t(None, "jira", &creds(&[("token", "  ")])), None);
-    assert_eq!(
-        t(None, "github", &creds(&[("token", "ghp_pat")])),
-        None,
-        "a github PAT is never a SaaS token"
-    );
-    assert_eq!(t(None, "GitLab", &creds(&[("token", "glpat")])), None);
-    assert_eq!(
-        t(None, "github", &creds(&[("access_token", "acc")])).as_deref(),
-        Some("acc")
-    );
-    assert_eq!(
-        format!("{:?}", resolve_token(Some("s3cret"), "jira", &c)),
-        "Some((<redacted>, Explicit))"
-    );
-
+fn the_authorization_header_is_exactly_the_token_or_absent() {
     // Over the wire: the header is exactly the resolved token, or absent.
     let s = server();
     let e = env();
@@ -377,16 +344,27 @@ fn a_400_is_not_retried_and_is_an_error() {
 }
 
 #[test]
-fn a_500_is_not_retried_and_is_an_error() {
+fn a_500_is_retried_like_every_5xx_then_reported_as_transient() {
+    // One transient-status rule for every client (the upload and the pull retry 5xx too);
+    // the idempotency key makes a repeated snapshot safe.
     let s = server();
     let e = env();
-    s.push_faults([Fault::Status(500, None)]);
-    let (o, _) = opts(&s);
+    s.push_faults(vec![Fault::Status(500, None); 3]);
+    let (o, waits) = opts(&s);
     let err = publish(&e.cache, &source("jira", "w", &creds(&[])), &o).unwrap_err();
     assert!(
-        matches!(&err, PublishError::Rejected(o) if o.status == 500 && o.attempts == 1),
+        matches!(&err, PublishError::Rejected(o) if o.status == 500 && o.attempts == 3),
         "{err}"
     );
+    assert!(err.is_transient());
+    assert_eq!(waits.lock().unwrap().len(), 2);
+    assert_eq!(s.received().len(), 3);
+    let keys: std::collections::BTreeSet<_> = s
+        .received()
+        .iter()
+        .map(|r| r.header("idempotency-key").unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(keys.len(), 1, "every attempt sends the same key");
 }
 
 #[test]
@@ -395,12 +373,18 @@ fn a_server_that_never_answers_times_out() {
     let e = env();
     s.push_faults([Fault::Hang, Fault::Hang]);
     let (mut o, _) = opts(&s);
-    o.timeout = Duration::from_secs(1);
-    o.attempts = 2;
+    o.settings.timeout = Duration::from_secs(1);
+    o.settings.policy.attempts = 2;
     let started = std::time::Instant::now();
     let err = publish(&e.cache, &source("jira", "w", &creds(&[])), &o).unwrap_err();
     assert!(
-        matches!(&err, PublishError::Unreachable { attempts: 2, .. }),
+        matches!(
+            &err,
+            PublishError::Transport(http_transport::TransportError::Unreachable {
+                attempts: 2,
+                ..
+            })
+        ),
         "{err}"
     );
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -422,7 +406,13 @@ fn dropped_connections_are_retried_then_reported() {
     s.push_faults([Fault::Drop, Fault::Drop, Fault::Drop]);
     let err = publish(&e.cache, &source("jira", "w", &creds(&[])), &o).unwrap_err();
     assert!(
-        matches!(err, PublishError::Unreachable { attempts: 3, .. }),
+        matches!(
+            err,
+            PublishError::Transport(http_transport::TransportError::Unreachable {
+                attempts: 3,
+                ..
+            })
+        ),
         "{err}"
     );
 }
@@ -461,10 +451,16 @@ fn unreachable_server_is_an_error_not_a_panic() {
     };
     let e = env();
     let mut o = PublishOptions::new(format!("http://127.0.0.1:{port}"));
-    o.sleep = Box::new(|_| {});
+    o.settings.sleep = std::sync::Arc::new(|_| {});
     let err = publish(&e.cache, &source("jira", "w", &creds(&[])), &o).unwrap_err();
     assert!(
-        matches!(err, PublishError::Unreachable { attempts: 3, .. }),
+        matches!(
+            err,
+            PublishError::Transport(http_transport::TransportError::Unreachable {
+                attempts: 3,
+                ..
+            })
+        ),
         "{err}"
     );
 }
@@ -497,7 +493,10 @@ fn a_token_is_never_sent_over_plain_http_to_a_remote_host() {
     let mut o = PublishOptions::new("http://saas.example.invalid");
     o.token = Some(Secret::new("s3cret"));
     let err = publish(&e.cache, &source("jira", "w", &creds(&[])), &o).unwrap_err();
-    assert!(matches!(err, PublishError::InsecureToken { .. }));
+    assert!(matches!(
+        err,
+        PublishError::Transport(http_transport::TransportError::InsecureToken { .. })
+    ));
     assert!(!err.to_string().contains("s3cret"));
 }
 

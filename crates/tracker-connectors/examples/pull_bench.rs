@@ -18,8 +18,9 @@ use std::time::Instant;
 use contract_server::{ContractServer, FakeJira, ServerConfig, peak_rss_mib};
 use routing_core::CredentialValue;
 use serde_json::json;
-use tracker_connectors::{ConnectorOptions, PullOptions, connector_for, pull};
-use tracker_store::{Credentials, IssueCache};
+use spec_kitty_home::Credentials;
+use tracker_connectors::{PullOptions, connector_for, connector_settings, pull};
+use tracker_store::IssueCache;
 
 fn serve(n: u64) {
     let issues = (1..=n)
@@ -83,9 +84,9 @@ fn main() {
     .collect();
     let dir = tempfile::tempdir().unwrap();
     let mut cache = IssueCache::open(&dir.path().join("t.db")).unwrap();
-    let opts = ConnectorOptions {
+    let opts = http_transport::Settings {
         sleep: Arc::new(|_| {}),
-        ..ConnectorOptions::default()
+        ..connector_settings()
     };
     let pull_opts = PullOptions {
         full: false,

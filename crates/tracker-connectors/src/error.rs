@@ -1,9 +1,10 @@
 //! Why a connector or a pull failed: typed, one line each, never a secret.
 
-use http_transport::TransportError;
+use http_transport::{ErrorKind, TransportError};
 
 /// Why a connector could not be built or a request failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConnectorError {
     /// No connector for this provider.
     #[error("pull supports jira and linear; {provider} has no connector")]
@@ -12,11 +13,7 @@ pub enum ConnectorError {
         provider: String,
     },
     /// Required credentials are missing or blank.
-    #[error(
-        "the {provider} binding lacks the credential(s) {}; add them with `spec-kitty tracker bind --provider {provider} --workspace {workspace} {}` (with the other credentials: bind replaces them)",
-        keys.join(", "),
-        keys.iter().map(|k| format!("--credential {k}=...")).collect::<Vec<_>>().join(" ")
-    )]
+    #[error("the {provider} binding lacks the credential(s) {}", keys.join(", "))]
     MissingCredentials {
         /// The provider.
         provider: String,
@@ -26,7 +23,7 @@ pub enum ConnectorError {
         keys: Vec<String>,
     },
     /// A credential is present but unusable.
-    #[error("credential {key} {reason}; fix it with `spec-kitty tracker bind`")]
+    #[error("credential {key} {reason}")]
     InvalidCredential {
         /// The key.
         key: &'static str,
@@ -67,16 +64,26 @@ pub enum ConnectorError {
 }
 
 impl ConnectorError {
-    /// Whether the service or the network failed (unreachable, 5xx, 408, 429, a rate limit
-    /// that outlasted the retries): trying again later may succeed.
+    /// What kind of failure this is: the service or the network failing (unreachable,
+    /// 5xx, 408, 429, a rate limit that outlasted the retries) is [`ErrorKind::Transient`];
+    /// a bad URL or a credential over plain http [`ErrorKind::Usage`]; everything else (a
+    /// refusal, missing credentials, an unreadable answer) [`ErrorKind::Refused`].
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ConnectorError::Transport(e) => e.kind(),
+            ConnectorError::Http { status, .. } => http_transport::status_kind(*status),
+            ConnectorError::GraphQl { detail } if detail.contains("RATELIMITED") => {
+                ErrorKind::Transient
+            }
+            _ => ErrorKind::Refused,
+        }
+    }
+
+    /// Whether trying again later may succeed ([`ErrorKind::Transient`]).
     #[must_use]
     pub fn is_transient(&self) -> bool {
-        match self {
-            ConnectorError::Transport(TransportError::Unreachable { .. }) => true,
-            ConnectorError::Http { status, .. } => *status >= 500 || matches!(status, 408 | 429),
-            ConnectorError::GraphQl { detail } => detail.contains("RATELIMITED"),
-            _ => false,
-        }
+        self.kind() == ErrorKind::Transient
     }
 }
 

@@ -2,19 +2,18 @@
 
 use base64::Engine as _;
 use http_transport::{
-    Answer, Exchange, RequestPlan, Secret, Transport, TransportError, Verdict, join_url,
-    query_string, redact_url,
+    Answer, Exchange, RequestPlan, Secret, Transport, TransportError, join_url, query_string,
+    redact_url,
 };
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde_json::{Map, Value};
-use tracker_store::{
-    CanonicalIssue, Credentials, IssueRef, IssueStatus, IssueType, python_isoformat,
-};
+use spec_kitty_home::{Credentials, python_isoformat};
+use tracker_store::{CanonicalIssue, IssueRef, IssueStatus, IssueType};
 
 use crate::adf::adf_to_text;
 use crate::error::{ConnectorError, one_line};
-use crate::{Connector, ConnectorOptions, Order, Page, text};
+use crate::{Connector, Order, Page, text};
 
 /// The fields a search asks for (the endpoint's default is `id` only).
 pub const JIRA_FIELDS: &str =
@@ -26,8 +25,7 @@ const UNKNOWN_ZONE_OVERLAP: jiff::SignedDuration = jiff::SignedDuration::from_ho
 
 /// A Jira Cloud project.
 pub struct JiraConnector {
-    transport: Transport<'static>,
-    allow_insecure_http: bool,
+    transport: Transport,
     base_url: String,
     auth: Secret,
     project_key: String,
@@ -43,7 +41,7 @@ impl JiraConnector {
     /// [`ConnectorError::MissingCredentials`] or [`ConnectorError::InvalidCredential`].
     pub fn new(
         credentials: &Credentials,
-        options: &ConnectorOptions,
+        settings: &http_transport::Settings,
     ) -> Result<Self, ConnectorError> {
         let get = |k: &str| text(credentials, k);
         let (Some(base_url), Some(email), Some(token), Some(project_key)) = (
@@ -76,8 +74,7 @@ impl JiraConnector {
             base64::engine::general_purpose::STANDARD.encode(format!("{email}:{}", token))
         ));
         Ok(JiraConnector {
-            transport: options.transport(),
-            allow_insecure_http: options.allow_insecure_http,
+            transport: settings.transport(),
             base_url,
             auth,
             project_key,
@@ -94,11 +91,10 @@ impl JiraConnector {
             .header("Accept", "application/json")
             .user_agent_header()
             .secret_header("Authorization", "", &self.auth);
-        plan.check(self.allow_insecure_http)?;
         let Exchange { answer, .. } = self.transport.execute_with(
             &plan,
             || Ok::<_, TransportError>(std::io::empty()),
-            classify,
+            http_transport::RetryPolicy::classify,
         )?;
         if !answer.is_success() {
             return Err(ConnectorError::Http {
@@ -140,18 +136,6 @@ impl JiraConnector {
             jql += &format!(" AND updated >= \"{}\"", self.jql_time(since));
         }
         jql + " ORDER BY updated ASC, key ASC"
-    }
-}
-
-/// Retry 5xx, 408 and 429 (honouring `Retry-After`).
-fn classify(answer: &Answer, now: u64) -> Verdict {
-    if answer.status >= 500 || matches!(answer.status, 408 | 429) {
-        let wait = answer
-            .header("retry-after")
-            .and_then(|v| http_transport::parse_retry_after(v, now));
-        Verdict::Retry(wait)
-    } else {
-        Verdict::Final
     }
 }
 

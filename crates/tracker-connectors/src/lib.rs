@@ -9,7 +9,7 @@
 //!   on purpose are listed in `contracts/tracker-pull.md`).
 //! - [`JiraConnector`], [`LinearConnector`], and [`connector_for`], which builds the right
 //!   one from a binding's credentials (their keys come from `routing_core`'s credential
-//!   schema).
+//!   schema), sending with [`connector_settings`] unless the caller gives others.
 //! - [`pull`]: pages upserted in one transaction each, with the checkpoint they reached,
 //!   so an interrupted pull resumes and a finished one fetches only what changed.
 //!
@@ -30,13 +30,13 @@ mod jira;
 mod linear;
 mod pull;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use http_transport::{RetryPolicy, Transport};
+use http_transport::{RetryPolicy, Settings};
 use jiff::Timestamp;
 use routing_core::{CredentialValue, credential_schema, normalize_provider};
-use tracker_store::{CanonicalIssue, Credentials};
+use spec_kitty_home::Credentials;
+use tracker_store::CanonicalIssue;
 
 pub use adf::adf_to_text;
 pub use error::ConnectorError;
@@ -95,44 +95,19 @@ pub trait Connector {
     ) -> Result<Page, ConnectorError>;
 }
 
-/// How connectors talk to their service.
-#[derive(Clone)]
-pub struct ConnectorOptions {
-    /// Per-attempt connect and overall timeout.
-    pub timeout: Duration,
-    /// Attempts and backoff; 5xx, 408, 429 and rate limits are retried.
-    pub policy: RetryPolicy,
-    /// Allow credentials over plain http to a host that is not loopback.
-    pub allow_insecure_http: bool,
-    /// How to wait between attempts (tests record instead of sleeping).
-    pub sleep: Arc<dyn Fn(Duration) + Send + Sync>,
-    /// The largest answer read, in bytes.
-    pub max_answer: u64,
-}
-
-impl Default for ConnectorOptions {
-    /// 30 s timeout, 5 attempts, 1 s backoff, 60 s longest wait, 64 MiB answers.
-    fn default() -> Self {
-        ConnectorOptions {
-            timeout: Duration::from_secs(30),
-            policy: RetryPolicy {
-                attempts: 5,
-                backoff_base: Duration::from_secs(1),
-                max_wait: Duration::from_secs(60),
-            },
-            allow_insecure_http: false,
-            sleep: Arc::new(std::thread::sleep),
-            max_answer: 64 * 1024 * 1024,
-        }
-    }
-}
-
-impl ConnectorOptions {
-    pub(crate) fn transport(&self) -> Transport<'static> {
-        let sleep = Arc::clone(&self.sleep);
-        Transport::new(self.timeout, self.policy.clone())
-            .with_sleep(move |d| sleep(d))
-            .with_max_body(self.max_answer)
+/// How connectors talk to their service by default: 30 s timeout, 5 attempts, 1 s
+/// backoff, 60 s longest wait (rate limits ask for long ones), 64 MiB answers (a Jira page
+/// of 100 issues with their descriptions).
+#[must_use]
+pub fn connector_settings() -> Settings {
+    Settings {
+        policy: RetryPolicy {
+            attempts: 5,
+            backoff_base: Duration::from_secs(1),
+            max_wait: Duration::from_secs(60),
+        },
+        max_answer: 64 * 1024 * 1024,
+        ..Settings::default()
     }
 }
 
@@ -160,7 +135,7 @@ pub fn connector_for(
     provider: &str,
     workspace: &str,
     credentials: &Credentials,
-    options: &ConnectorOptions,
+    settings: &Settings,
 ) -> Result<Box<dyn Connector>, ConnectorError> {
     let provider = normalize_provider(provider);
     let schema = match provider.as_str() {
@@ -179,12 +154,12 @@ pub fn connector_for(
         });
     }
     if provider == "jira" {
-        Ok(Box::new(JiraConnector::new(credentials, options)?))
+        Ok(Box::new(JiraConnector::new(credentials, settings)?))
     } else {
         Ok(Box::new(LinearConnector::new(
             workspace,
             credentials,
-            options,
+            settings,
         )?))
     }
 }

@@ -3,12 +3,11 @@
 use http_transport::{Answer, RequestPlan, Secret, Transport, TransportError, Verdict, redact_url};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
-use tracker_store::{
-    CanonicalIssue, Credentials, IssueRef, IssueStatus, IssueType, python_isoformat,
-};
+use spec_kitty_home::{Credentials, python_isoformat};
+use tracker_store::{CanonicalIssue, IssueRef, IssueStatus, IssueType};
 
 use crate::error::{ConnectorError, one_line};
-use crate::{Connector, ConnectorOptions, Order, Page, text};
+use crate::{Connector, Order, Page, text};
 
 /// The default GraphQL endpoint (credential `graphql_url` overrides it).
 pub const DEFAULT_GRAPHQL_URL: &str = "https://api.linear.app/graphql";
@@ -31,8 +30,7 @@ pub const LINEAR_ISSUES_QUERY: &str =
 
 /// A Linear team.
 pub struct LinearConnector {
-    transport: Transport<'static>,
-    allow_insecure_http: bool,
+    transport: Transport,
     url: String,
     /// `Authorization` value: a personal API key as is, an OAuth token as `Bearer`.
     auth: Secret,
@@ -50,7 +48,7 @@ impl LinearConnector {
     pub fn new(
         workspace: &str,
         credentials: &Credentials,
-        options: &ConnectorOptions,
+        settings: &http_transport::Settings,
     ) -> Result<Self, ConnectorError> {
         let auth = match (
             text(credentials, "api_key"),
@@ -78,8 +76,7 @@ impl LinearConnector {
             reason: "is not an http(s) URL with a host and no query".into(),
         })?;
         Ok(LinearConnector {
-            transport: options.transport(),
-            allow_insecure_http: options.allow_insecure_http,
+            transport: settings.transport(),
             url,
             auth,
             team_id,
@@ -102,7 +99,7 @@ fn is_rate_limited(v: &Value) -> bool {
 /// 200), waiting what `Retry-After` or `X-RateLimit-Requests-Reset` (epoch ms) says.
 fn classify(answer: &Answer, now: u64) -> Verdict {
     let limited = answer.json().is_some_and(is_rate_limited);
-    if !(answer.status >= 500 || matches!(answer.status, 408 | 429) || limited) {
+    if !(http_transport::is_transient_status(answer.status) || limited) {
         return Verdict::Final;
     }
     let retry_after = answer
@@ -169,7 +166,6 @@ impl Connector for LinearConnector {
             .content_length_header(body.len() as u64)
             .user_agent_header()
             .secret_header("Authorization", "", &self.auth);
-        plan.check(self.allow_insecure_http)?;
         let exchange = self.transport.execute_with(
             &plan,
             || Ok::<_, TransportError>(body.as_slice()),

@@ -2,7 +2,8 @@
 //! checkpoint each page reached.
 
 use jiff::Timestamp;
-use tracker_store::{Checkpoint, IssueCache, PageCounts, StoreError, now_isoformat};
+use spec_kitty_home::now_isoformat;
+use tracker_store::{Checkpoint, IssueCache, PageCounts, StoreError};
 
 use crate::error::ConnectorError;
 use crate::{Connector, Order};
@@ -76,6 +77,7 @@ pub struct PullSummary {
 
 /// Why a pull stopped.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PullError {
     /// The service or the network failed; every page committed before stays in the cache.
     #[error("{error}{}", kept(.done))]
@@ -102,10 +104,20 @@ fn kept(done: &PullSummary) -> String {
 }
 
 impl PullError {
+    /// What kind of failure this is (the connector's; a cache error is
+    /// [`http_transport::ErrorKind::Refused`]).
+    #[must_use]
+    pub fn kind(&self) -> http_transport::ErrorKind {
+        match self {
+            PullError::Connector { error, .. } => error.kind(),
+            PullError::Store(_) => http_transport::ErrorKind::Refused,
+        }
+    }
+
     /// Whether the service or the network failed (a later run may succeed).
     #[must_use]
     pub fn is_transient(&self) -> bool {
-        matches!(self, PullError::Connector { error, .. } if error.is_transient())
+        self.kind() == http_transport::ErrorKind::Transient
     }
 }
 

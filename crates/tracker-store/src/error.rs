@@ -1,72 +1,29 @@
-//! The store's error type: every variant names the file or thing that was wrong.
+//! The cache's error type: every variant names the file or thing that was wrong. None
+//! names a command or a flag; the CLI adds what to run.
 
 use std::path::PathBuf;
 
-/// A tracker-store error. Messages start lower case, name the file, and say what to do.
+pub use spec_kitty_home::HomeError;
+
+/// Why the issue cache could not be read or written.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
-    /// No `.kittify/` in the start directory or any parent.
-    #[error(
-        "not inside a spec-kitty project: no .kittify/ directory in {} or any parent; run this from a project directory",
-        start.display()
-    )]
-    NotInProject {
-        /// Where the search started.
-        start: PathBuf,
-    },
-    /// No home directory to find `~/.spec-kitty` in.
-    #[error(
-        "cannot find the home directory: set HOME (or SPEC_KITTY_HOME for the ~/.spec-kitty directory)"
-    )]
-    NoHome,
-    /// A file system operation failed.
+    /// A home file (the cache directory, a lock) failed.
+    #[error(transparent)]
+    Home(#[from] HomeError),
+    /// Reading or spooling the cache's rows failed.
     #[error("{action} {}: {source}", path.display())]
     Io {
-        /// What was being done (`reading`, `writing`...).
+        /// What was being done (`reading`...).
         action: &'static str,
-        /// The file or directory.
+        /// The cache file.
         path: PathBuf,
         /// The OS error.
         source: std::io::Error,
     },
-    /// `.kittify/config.yaml` does not parse.
-    #[error("{} is not valid YAML{}: {message}; fix the file by hand (it was not changed)", path.display(), line.map(|l| format!(" at line {l}")).unwrap_or_default())]
-    Yaml {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line of the problem, when known.
-        line: Option<usize>,
-        /// The parser's message.
-        message: String,
-    },
-    /// A file parses but has the wrong shape (e.g. `tracker:` is a list).
-    #[error("{}: {message}; fix the file by hand (it was not changed)", path.display())]
-    Shape {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
-    /// The credentials file does not parse as TOML.
-    #[error("{} is not valid TOML{}: {message}; fix the file by hand (it was not changed)", path.display(), line.map(|l| format!(" at line {l}")).unwrap_or_default())]
-    Toml {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line of the problem, when known.
-        line: Option<usize>,
-        /// The parser's message (never a value from the file).
-        message: String,
-    },
-    /// An edit did not produce what was meant; nothing was written.
-    #[error("refusing to write {}: the edited file would not read back as intended ({detail}); it was not changed", path.display())]
-    EditVerification {
-        /// The file.
-        path: PathBuf,
-        /// What differed.
-        detail: String,
-    },
     /// The cache file is not a SQLite database.
-    #[error("{} is not a readable SQLite database ({detail}); move it aside and the cache will be rebuilt on the next sync", path.display())]
+    #[error("{} is not a readable SQLite database ({detail}); move it aside and the cache will be rebuilt on the next pull", path.display())]
     NotADatabase {
         /// The file.
         path: PathBuf,
@@ -74,7 +31,7 @@ pub enum StoreError {
         detail: String,
     },
     /// The cache file is a SQLite database of some other program or layout.
-    #[error("{} is not a spec-kitty tracker cache ({detail}); move it aside and the cache will be rebuilt on the next sync", path.display())]
+    #[error("{} is not a spec-kitty tracker cache ({detail}); move it aside and the cache will be rebuilt on the next pull", path.display())]
     ForeignDatabase {
         /// The file.
         path: PathBuf,
@@ -99,21 +56,6 @@ pub enum StoreError {
         /// The JSON error.
         message: String,
     },
-    /// Another process held a lock longer than a command waits.
-    #[error(
-        "{} is locked{}; waited {} s. Wait for the other spec-kitty command to finish; if none is running, delete the lock file",
-        path.display(),
-        holder.as_deref().map(|h| format!(" by {h}")).unwrap_or_default(),
-        waited.as_secs()
-    )]
-    Locked {
-        /// The lock file.
-        path: PathBuf,
-        /// How long this command waited.
-        waited: std::time::Duration,
-        /// Who holds it, when the system says.
-        holder: Option<String>,
-    },
     /// An issue or reference lacks what identifies it.
     #[error("invalid issue reference: {0}")]
     InvalidRef(String),
@@ -136,23 +78,11 @@ pub enum StoreError {
 /// Shorthand.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-pub(crate) fn io(
-    action: &'static str,
-    path: impl Into<PathBuf>,
-) -> impl FnOnce(std::io::Error) -> StoreError {
-    let path = path.into();
-    move |source| StoreError::Io {
-        action,
-        path,
-        source,
-    }
-}
-
 /// What to do about a SQLite error a user can act on.
 fn sqlite_hint(e: &rusqlite::Error) -> &'static str {
     match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-            "; another spec-kitty command is using the cache: try again when it has finished"
+            "; another process is using the cache: try again when it has finished"
         }
         Some(rusqlite::ErrorCode::ReadOnly) => {
             "; the cache file or its directory is read-only: check its permissions"

@@ -1,13 +1,15 @@
 //! The SQLite issue cache: round-trips, ordering, streaming, corrupt and foreign files.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+#![allow(clippy::disallowed_methods)] // tests lay out fixture files directly
 
 use std::fs;
 
 use serde_json::json;
+use spec_kitty_home::SpecKittyHome;
 use tracker_store::{
-    CanonicalIssue, Checkpoint, IssueCache, IssueRef, SpecKittyHome, StoreError, binding_scope,
-    cache_path, cache_scope,
+    CanonicalIssue, Checkpoint, IssueCache, IssueRef, StoreError, binding_scope, cache_path,
+    cache_scope,
 };
 
 fn issue(system: &str, id: &str, title: &str) -> CanonicalIssue {

@@ -2,11 +2,13 @@
 //! writes: whatever the bytes, no panic, bounded time, and an error that is one line.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+#![allow(clippy::disallowed_methods)] // tests lay out fixture files directly
 
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use tracker_store::{CredentialStore, IssueCache, ProjectConfig, SpecKittyHome, TrackerConfig};
+use spec_kitty_home::{CredentialStore, ProjectConfig, SpecKittyHome, TrackerConfig};
+use tracker_store::IssueCache;
 
 /// Text built from the pieces these formats are made of, plus arbitrary characters.
 fn texty(pieces: &'static [&'static str]) -> impl Strategy<Value = String> {

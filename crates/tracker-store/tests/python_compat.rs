@@ -3,14 +3,13 @@
 //! mappings and checkpoint.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+#![allow(clippy::disallowed_methods)] // tests lay out fixture files directly
 
 use std::fs;
 
 use routing_core::CredentialValue;
-use tracker_store::{
-    CredentialStore, IssueCache, ProjectConfig, SpecKittyHome, binding_scope, cache_path,
-    find_project_root,
-};
+use spec_kitty_home::{CredentialStore, ProjectConfig, SpecKittyHome, find_project_root};
+use tracker_store::{IssueCache, binding_scope, cache_path};
 
 /// `.kittify/config.yaml` after `spec-kitty tracker bind --provider Jira ...` (ruamel.yaml).
 const PY_CONFIG: &str = "\

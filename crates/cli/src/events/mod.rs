@@ -5,7 +5,7 @@ pub(crate) mod sync;
 
 use std::path::PathBuf;
 
-use tracker_store::SpecKittyHome;
+use spec_kitty_home::SpecKittyHome;
 
 /// Where an event command runs.
 pub(crate) struct EventContext {

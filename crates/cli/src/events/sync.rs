@@ -1,42 +1,30 @@
 //! `sync now`, `sync status`, `sync failed ...`.
 
-use std::io::IsTerminal;
-use std::sync::Arc;
-use std::time::Duration;
-
 use anyhow::{Result, anyhow};
-use event_client::{Auth, SyncReport, UploadOptions, sync_now};
+use event_client::{SyncReport, UploadOptions, sync_now};
 use event_store::{EventQueue, QueueFiles};
-use http_transport::{Secret, one_line, redact_url};
+use http_transport::{one_line, redact_url};
+use saas_session::{LoginState, TokenSource};
 use serde_json::{Value, json};
-use tracker_store::CredentialStore;
 
 use super::EventContext;
-use crate::args::{FailedCmd, FailedSelect, SyncNowArgs};
+use crate::args::{FailedCmd, FailedSelect, SyncNowArgs, SyncStatusArgs};
 use crate::error::usage;
-use crate::output::{json as to_json, out, table};
+use crate::output::{ProgressLine, json as to_json, out, table};
 
-fn auth(ctx: &EventContext, explicit: Option<&str>) -> Result<Auth> {
-    if let Some(t) = explicit.map(routing_core::trim).filter(|t| !t.is_empty()) {
-        return Ok(Auth::Explicit(Secret::new(t)));
+/// How the login stands, in words (never a token).
+fn describe_login(state: LoginState) -> String {
+    match state {
+        LoginState::Given(TokenSource::Given) => "from --auth-token or SAAS_AUTH_TOKEN".into(),
+        LoginState::Given(_) => "from the binding's credentials".into(),
+        LoginState::Valid => "the stored login (valid)".into(),
+        LoginState::NeedsRefresh => "the stored login (access expired; will refresh)".into(),
+        LoginState::Expired => {
+            "the stored login (expired; log in again with the Python CLI: spec-kitty auth login)"
+                .into()
+        }
+        LoginState::None => "none (pass --auth-token, set SAAS_AUTH_TOKEN, or log in)".into(),
     }
-    let store = CredentialStore::new(&ctx.home);
-    let login = store.saas_login()?;
-    Ok(if login.access.is_some() || login.refresh.is_some() {
-        Auth::Stored(store)
-    } else {
-        Auth::None
-    })
-}
-
-fn server(ctx: &EventContext, explicit: Option<&str>) -> Result<Option<String>> {
-    if let Some(s) = explicit {
-        return Ok(Some(s.to_owned()));
-    }
-    Ok(CredentialStore::new(&ctx.home)
-        .saas_login()?
-        .server_url
-        .filter(|s| !routing_core::is_blank(s)))
 }
 
 fn report_json(r: &SyncReport) -> Value {
@@ -57,26 +45,21 @@ fn report_text(r: &SyncReport) -> String {
 }
 
 pub(crate) fn now(ctx: &EventContext, args: &SyncNowArgs) -> Result<()> {
-    let Some(server_url) = server(ctx, args.server_url.as_deref())? else {
+    let session = crate::net::session(&ctx.home, &args.saas, None)?;
+    let Some(server_url) = session.server_url().map(str::to_owned) else {
         return Err(usage(
             "no server: pass --server-url, set SAAS_API_URL, or log in with the Python CLI",
         ));
     };
     let files = QueueFiles::resolve(&ctx.home)?;
-    let mut opts = UploadOptions::new(server_url, auth(ctx, args.auth_token.as_deref())?);
-    opts.timeout = Duration::from_secs(args.timeout_seconds);
+    let mut opts = UploadOptions::new(server_url, session.auth().clone());
+    opts.settings = crate::net::settings(&args.net, opts.settings);
     opts.batch_bytes = usize::try_from(args.batch_bytes).unwrap_or(usize::MAX);
-    opts.allow_insecure_http = args.allow_insecure_http;
-    opts.sleep = Arc::new(std::thread::sleep);
-    let terminal = std::io::stderr().is_terminal();
+    let line = ProgressLine::new();
     let result = sync_now(&files.to_drain(), &opts, |p| {
-        if terminal {
-            eprint!("\ruploading: {}/{} events", p.done, p.total);
-        }
+        line.show(&format!("uploading: {}/{} events", p.done, p.total));
     });
-    if terminal {
-        eprint!("\r\x1b[K");
-    }
+    drop(line);
     let (report, error) = match result {
         Ok(r) => (r, None),
         Err(stopped) => (stopped.report, Some(stopped.error)),
@@ -109,7 +92,8 @@ fn age(ts: Option<i64>) -> Value {
     })
 }
 
-pub(crate) fn status(ctx: &EventContext, as_json: bool) -> Result<()> {
+pub(crate) fn status(ctx: &EventContext, args: &SyncStatusArgs) -> Result<()> {
+    let as_json = args.json;
     let files = QueueFiles::resolve(&ctx.home)?;
     let mut queues = Vec::new();
     let mut failed = Vec::new();
@@ -135,8 +119,9 @@ pub(crate) fn status(ctx: &EventContext, as_json: bool) -> Result<()> {
             (p.display().to_string(), n)
         })
         .collect();
-    let server = server(ctx, std::env::var("SAAS_API_URL").ok().as_deref())?;
-    let token = auth(ctx, std::env::var("SAAS_AUTH_TOKEN").ok().as_deref())?.describe();
+    let session = crate::net::session(&ctx.home, &args.saas, None)?;
+    let server = session.server_url().map(str::to_owned);
+    let token = describe_login(session.auth().state()?);
     let pending: u64 = queues.iter().filter_map(|q| q["pending"].as_u64()).sum();
     if as_json {
         let other_queues: Vec<Value> = others

@@ -5,7 +5,7 @@ use routing_core::{
     CredentialValue, Provider, SUPPORTED_PROVIDERS, is_valid_provider_name, normalize_provider,
     suggest_provider,
 };
-use tracker_store::{Credentials, TrackerConfig, set_owner};
+use spec_kitty_home::{Credentials, TrackerConfig, set_owner};
 
 use super::{Context, key_list, owners_text, readiness};
 use crate::args::BindArgs;
@@ -43,7 +43,7 @@ pub(crate) fn bind(ctx: &Context, args: &BindArgs) -> Result<()> {
     let mode = args
         .doctrine_mode
         .clone()
-        .unwrap_or_else(|| tracker_store::DEFAULT_DOCTRINE_MODE.to_owned());
+        .unwrap_or_else(|| spec_kitty_home::DEFAULT_DOCTRINE_MODE.to_owned());
     let mut owners = Vec::new();
     for kv in &args.field_owners {
         set_owner(&mut owners, kv.key.clone(), kv.value.clone());
@@ -61,8 +61,8 @@ pub(crate) fn bind(ctx: &Context, args: &BindArgs) -> Result<()> {
         field_owners: owners,
     };
     // One operation across both files: both prepared and verified first, then written
-    // under one lock with an intent journal (tracker_store::bind).
-    tracker_store::bind(
+    // under one lock with an intent journal (spec_kitty_home::bind).
+    spec_kitty_home::bind(
         &ctx.home,
         &root,
         &config,
@@ -88,7 +88,7 @@ pub(crate) fn unbind(ctx: &Context, provider: Option<&str>) -> Result<()> {
             );
         };
         let removed =
-            tracker_store::unbind(&ctx.home, Some(&b.root), b.credentials_table.as_deref())?;
+            spec_kitty_home::unbind(&ctx.home, Some(&b.root), b.credentials_table.as_deref())?;
         return Ok(out(&format!(
             "Unbound {} workspace {} ({})\n",
             b.provider,
@@ -106,7 +106,7 @@ pub(crate) fn unbind(ctx: &Context, provider: Option<&str>) -> Result<()> {
     let binding = ctx.binding().ok().flatten();
     let table = ctx.credentials().find_provider(&provider)?.table;
     let bound_here = binding.filter(|b| b.provider == provider);
-    let removed = tracker_store::unbind(
+    let removed = spec_kitty_home::unbind(
         &ctx.home,
         bound_here.as_ref().map(|b| b.root.as_path()),
         table.as_deref(),

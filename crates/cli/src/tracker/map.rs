@@ -2,7 +2,8 @@
 
 use anyhow::Result;
 use serde_json::json;
-use tracker_store::{IssueCache, IssueRef, now_isoformat};
+use spec_kitty_home::now_isoformat;
+use tracker_store::{IssueCache, IssueRef};
 
 use super::Context;
 use crate::error::usage;
@@ -33,7 +34,7 @@ pub(crate) fn add(
         key: clean(key),
         url: clean(url),
     };
-    let mut cache = IssueCache::open(&b.cache_path(&ctx.home))?;
+    let mut cache = IssueCache::open(&ctx.cache_path(&b))?;
     cache.upsert_mapping(wp, &reference, &now_isoformat())?;
     let shown = reference
         .key
@@ -48,7 +49,7 @@ pub(crate) fn add(
 
 pub(crate) fn list(ctx: &Context, as_json: bool) -> Result<()> {
     let b = ctx.require_binding()?;
-    let path = b.cache_path(&ctx.home);
+    let path = ctx.cache_path(&b);
     let mappings = if path.exists() {
         IssueCache::open_read_only(&path)?.list_mappings()?
     } else {

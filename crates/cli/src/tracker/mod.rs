@@ -10,28 +10,15 @@ pub(crate) mod status;
 use std::path::PathBuf;
 
 use anyhow::{Result, anyhow};
-use routing_core::{CredentialValue, normalize_provider, routing_rule};
+use routing_core::{NotReady, Readiness, routing_readiness};
 use serde_json::{Value, json};
-use tracker_store::{
-    CredentialStore, Credentials, ProjectConfig, SpecKittyHome, TrackerConfig, binding_scope,
-    cache_path, find_project_root,
-};
+use spec_kitty_home::{Binding, CredentialStore, Credentials, SpecKittyHome, find_project_root};
+use tracker_store::binding_cache_path;
 
 /// Where the command runs.
 pub(crate) struct Context {
     pub(crate) cwd: PathBuf,
     pub(crate) home: SpecKittyHome,
-}
-
-/// A binding read from disk.
-pub(crate) struct Binding {
-    pub(crate) root: PathBuf,
-    pub(crate) config: TrackerConfig,
-    pub(crate) provider: String,
-    pub(crate) workspace: String,
-    pub(crate) credentials: Credentials,
-    /// The `[tracker.providers.<table>]` the credentials came from.
-    pub(crate) credentials_table: Option<String>,
 }
 
 impl Context {
@@ -43,23 +30,21 @@ impl Context {
         CredentialStore::new(&self.home)
     }
 
+    /// The project's binding; warns (once, here) when credentials for its provider are in
+    /// more than one table.
     pub(crate) fn binding(&self) -> Result<Option<Binding>> {
-        let root = self.root()?;
-        let config = ProjectConfig::at_root(&root).tracker()?;
-        let Some((provider, workspace)) = config.binding() else {
+        let Some(b) = Binding::load(&self.home, &self.root()?)? else {
             return Ok(None);
         };
-        let found = self.credentials().find_provider(provider)?;
-        let (provider, workspace) = (normalize_provider(provider), workspace.to_owned());
-        if let Some(used) = &found.table
-            && !found.conflicts.is_empty()
+        if let Some(used) = &b.credentials_table
+            && !b.conflicts.is_empty()
         {
             crate::output::diag(
                 "warning",
                 &format!(
-                    "credentials for {provider} are in more than one table: [tracker.providers.{used}] is used, {} differ; remove the ones you do not mean in {}",
-                    found
-                        .conflicts
+                    "credentials for {} are in more than one table: [tracker.providers.{used}] is used, {} differ; remove the ones you do not mean in {}",
+                    b.provider,
+                    b.conflicts
                         .iter()
                         .map(|t| format!("[tracker.providers.{t}]"))
                         .collect::<Vec<_>>()
@@ -68,14 +53,7 @@ impl Context {
                 ),
             );
         }
-        Ok(Some(Binding {
-            root,
-            config,
-            provider,
-            workspace,
-            credentials: found.credentials,
-            credentials_table: found.table,
-        }))
+        Ok(Some(b))
     }
 
     pub(crate) fn require_binding(&self) -> Result<Binding> {
@@ -83,15 +61,10 @@ impl Context {
             anyhow!("this project has no tracker binding; run `spec-kitty tracker bind --provider <provider> --workspace <workspace>` first")
         })
     }
-}
 
-impl Binding {
-    pub(crate) fn cache_path(&self, home: &SpecKittyHome) -> PathBuf {
-        let stored = self.config.provider.as_deref().unwrap_or(&self.provider);
-        cache_path(
-            home,
-            &binding_scope(stored, &self.workspace, &self.credentials),
-        )
+    /// The cache file of a binding.
+    pub(crate) fn cache_path(&self, b: &Binding) -> PathBuf {
+        binding_cache_path(&self.home, b)
     }
 }
 
@@ -120,32 +93,35 @@ pub(crate) fn owners_text(owners: &[(String, String)]) -> String {
     }
 }
 
-/// Whether publish would send routing for this binding, and if not, why.
+/// Routing readiness rendered for `status` (JSON and text) and `bind`: routing-core
+/// decides, this says it and adds the fix.
 pub(crate) fn readiness(provider: &str, creds: &Credentials) -> (Value, String) {
-    let Some(rule) = routing_rule(provider) else {
-        return (
-            json!({"ready": false, "external_resource_type": null, "external_resource_id": null,
-                   "reason": format!("{provider} has no routing rule; snapshots publish with null routing")}),
-            format!("none ({provider} has no routing rule; snapshots publish with null routing)"),
-        );
-    };
-    let key = rule.credential_key;
-    if let Some(r) = routing_core::derive_routing(provider, creds) {
-        return (
+    match routing_readiness(provider, creds) {
+        Readiness::Ready(r) => (
             json!({"ready": true, "external_resource_type": r.resource_type().as_str(),
                    "external_resource_id": r.resource_id(), "reason": null}),
             format!("ready: {} {}", r.resource_type(), r.resource_id()),
-        );
+        ),
+        Readiness::Unavailable(why) => {
+            let reason = match why.credential_key() {
+                None => {
+                    format!("{provider} has no routing rule; snapshots publish with null routing")
+                }
+                Some(key) => format!("{why}; {}", routing_fix(key)),
+            };
+            (
+                json!({"ready": false, "external_resource_type": null, "external_resource_id": null,
+                       "reason": reason}),
+                match why {
+                    NotReady::NoRule => format!("none ({reason})"),
+                    _ => format!("unavailable: {reason}"),
+                },
+            )
+        }
     }
-    let why = match creds.get(key) {
-        None => format!("credential {key} missing"),
-        Some(CredentialValue::Other) => format!("credential {key} is neither text nor a number"),
-        Some(_) => format!("credential {key} is blank"),
-    };
-    let fix = format!("add --credential {key}=... with `spec-kitty tracker bind`");
-    (
-        json!({"ready": false, "external_resource_type": null, "external_resource_id": null,
-               "reason": format!("{why}; {fix}")}),
-        format!("unavailable: {why}; {fix}"),
-    )
+}
+
+/// What to run to give a binding its routing key.
+pub(crate) fn routing_fix(key: &str) -> String {
+    format!("add --credential {key}=... with `spec-kitty tracker bind`")
 }

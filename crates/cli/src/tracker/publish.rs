@@ -1,20 +1,17 @@
 //! `tracker sync publish`, and its `--dry-run` that prints the very request publish sends.
 
-use std::time::Duration;
-
 use anyhow::{Context as _, Result, anyhow};
-use routing_core::routing_rule;
 use serde_json::{Value, json};
+use spec_kitty_home::ProjectConfig;
 use tracker_client::{
     DryRun, PublishError, PublishOptions, PublishOutcome, ResponseBody, SnapshotSource,
-    resolve_token,
 };
-use tracker_store::{IssueCache, ProjectConfig};
+use tracker_store::IssueCache;
 
 use super::Context;
 use crate::args::PublishArgs;
 use crate::error::usage;
-use crate::output::{diag, json as to_json, out, redact_url, table};
+use crate::output::{ProgressLine, diag, json as to_json, out, redact_url, table};
 
 fn routing_pair(o: Option<&routing_core::Routing>) -> Value {
     let (t, i) = routing_core::wire_fields(o);
@@ -52,54 +49,62 @@ fn outcome_text(o: &PublishOutcome, title: &str) -> String {
 }
 
 pub(crate) fn publish(ctx: &Context, args: &PublishArgs) -> Result<()> {
-    let server_url = args.server_url.clone().ok_or_else(|| {
+    let b = ctx.require_binding()?;
+    let session = crate::net::session(&ctx.home, &args.saas, Some(&b))?;
+    let server_url = session.server_url().map(str::to_owned).ok_or_else(|| {
         usage("missing --server-url (or SAAS_API_URL): pass the spec-kitty SaaS base URL")
     })?;
-    let b = ctx.require_binding()?;
     let identity = ProjectConfig::at_root(&b.root).identity();
     let source = SnapshotSource::new(&b.config, identity, &b.credentials).ok_or_else(|| {
         anyhow!("the tracker binding is incomplete; run `spec-kitty tracker bind` again")
     })?;
     let mut opts = PublishOptions::new(server_url);
-    opts.token =
-        resolve_token(args.auth_token.as_deref(), &b.provider, &b.credentials).map(|(t, _)| t);
-    opts.timeout = Duration::from_secs(args.timeout_seconds);
-    opts.attempts = args.attempts;
-    opts.allow_insecure_http = args.allow_insecure_http;
-    // Refuse a bad target before anything else is said or read.
+    opts.settings = crate::net::settings(&args.net, opts.settings);
+    // Refuse a bad target before anything else is said, read or refreshed.
     tracker_client::check_target(
         &opts.server_url,
-        opts.token.is_some(),
-        opts.allow_insecure_http,
+        session.has_token(),
+        opts.settings.allow_insecure_http,
     )?;
-    if let Some(rule) = routing_rule(&b.provider)
-        && source.routing.is_none()
+    // A dry run prints the header redacted and must send nothing, not even a refresh.
+    opts.token = if args.dry_run {
+        session
+            .has_token()
+            .then(|| saas_session::Secret::new("dry-run"))
+    } else {
+        session
+            .auth()
+            .current(&opts.server_url, &opts.settings.transport())?
+    };
+    if let routing_core::Readiness::Unavailable(why) =
+        routing_core::routing_readiness(&b.provider, &b.credentials)
+        && let Some(key) = why.credential_key()
     {
+        // The reason (missing, blank, not text) is `tracker status`'s to show.
         diag(
             "warning",
             &format!(
-                "{} binding has no usable {} credential; publishing with null routing (add --credential {}=... with `spec-kitty tracker bind`)",
-                b.provider, rule.credential_key, rule.credential_key
+                "{} binding has no usable {key} credential; publishing with null routing ({})",
+                b.provider,
+                super::routing_fix(key)
             ),
         );
     }
-    let cache = IssueCache::open_read_only(&b.cache_path(&ctx.home))?;
+    let cache = IssueCache::open_read_only(&ctx.cache_path(&b))?;
     if args.dry_run {
         let plan = tracker_client::dry_run(&cache, &source, &opts)?;
         return print_dry_run(&plan, args.json);
     }
-    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    if terminal {
-        opts.progress = Box::new(|n| {
-            if n > 0 && n % 2048 == 0 {
-                eprint!("\rpreparing snapshot: {n} issues");
-            }
-        });
-    }
+    let line = std::sync::Arc::new(ProgressLine::new());
+    let shown = std::sync::Arc::clone(&line);
+    opts.progress = Box::new(move |n| {
+        if n > 0 && n % 2048 == 0 {
+            shown.show(&format!("preparing snapshot: {n} issues"));
+        }
+    });
     let result = tracker_client::publish(&cache, &source, &opts);
-    if terminal {
-        eprint!("\r\x1b[K");
-    }
+    drop(opts);
+    drop(line);
     match result {
         Ok(o) => {
             if args.json {

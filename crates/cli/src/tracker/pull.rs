@@ -1,33 +1,23 @@
 //! `tracker sync pull`: Jira or Linear into the local cache.
 
-use std::io::IsTerminal;
-use std::sync::Arc;
-use std::time::Duration;
-
 use anyhow::Result;
 use serde_json::json;
 use tracker_connectors::{
-    ConnectorOptions, PullOptions, PullSummary, connector_for, pull as run_pull,
+    PullOptions, PullSummary, connector_for, connector_settings, pull as run_pull,
 };
 use tracker_store::{IssueCache, checkpoint_key};
 
 use super::Context;
 use crate::args::PullArgs;
-use crate::output::{json as to_json, out, safe, table};
+use crate::output::{ProgressLine, json as to_json, out, safe, table};
 
 pub(crate) fn pull(ctx: &Context, args: &PullArgs) -> Result<()> {
     let b = ctx.require_binding()?;
-    let mut options = ConnectorOptions {
-        timeout: Duration::from_secs(args.timeout_seconds),
-        allow_insecure_http: args.allow_insecure_http,
-        sleep: Arc::new(std::thread::sleep),
-        ..ConnectorOptions::default()
-    };
-    options.policy.attempts = 5;
-    let mut connector = connector_for(&b.provider, &b.workspace, &b.credentials, &options)?;
-    let mut cache = IssueCache::open(&b.cache_path(&ctx.home))?;
+    let settings = crate::net::settings(&args.net, connector_settings());
+    let mut connector = connector_for(&b.provider, &b.workspace, &b.credentials, &settings)?;
+    let mut cache = IssueCache::open(&ctx.cache_path(&b))?;
     let key = checkpoint_key(&b.provider, &b.workspace);
-    let terminal = std::io::stderr().is_terminal();
+    let line = ProgressLine::new();
     let result = run_pull(
         &mut cache,
         connector.as_mut(),
@@ -37,14 +27,13 @@ pub(crate) fn pull(ctx: &Context, args: &PullArgs) -> Result<()> {
             page_size: args.limit,
         },
         |p| {
-            if terminal {
-                eprint!("\rpulling: {} page(s), {} issue(s)", p.pages, p.issues);
-            }
+            line.show(&format!(
+                "pulling: {} page(s), {} issue(s)",
+                p.pages, p.issues
+            ))
         },
     );
-    if terminal {
-        eprint!("\r\x1b[K");
-    }
+    drop(line);
     let summary = result?;
     if args.json {
         return Ok(out(&to_json(&summary_json(

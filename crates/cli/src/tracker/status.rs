@@ -49,7 +49,7 @@ pub(crate) fn status(ctx: &Context, as_json: bool) -> Result<()> {
             "No tracker binding in this project.\nBind one with: spec-kitty tracker bind --provider <provider> --workspace <workspace>\n",
         )?);
     };
-    let path = b.cache_path(&ctx.home);
+    let path = ctx.cache_path(&b);
     let (issues, mappings) = if path.exists() {
         let cache = IssueCache::open_read_only(&path)?;
         (

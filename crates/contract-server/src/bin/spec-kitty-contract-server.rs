@@ -20,10 +20,11 @@ macro_rules! say {
         let _ = out.flush();
     }};
 }
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use contract_server::{BatchSink, ContractServer, ServerConfig, parse_mappings};
+use contract_server::{ContractServer, ServerConfig, parse_mappings};
 
 fn main() -> anyhow::Result<()> {
     // Nobody can read kept bodies out of this process.
@@ -51,8 +52,9 @@ fn main() -> anyhow::Result<()> {
                     .context("--listen needs an IP")?
             }
             "--allow-non-loopback" => config.allow_non_loopback = true,
+            #[cfg(feature = "bench")]
             "--sink" => {
-                let sink = BatchSink::start().context("starting the sink")?;
+                let sink = contract_server::BatchSink::start().context("starting the sink")?;
                 say!("listening on {}", sink.url());
                 let _ = std::io::stdin().read_to_end(&mut Vec::new());
                 say!("accepted {} events", sink.answered());

@@ -10,10 +10,9 @@
 
 use routing_core::CredentialValue;
 use serde_json::Value;
+use spec_kitty_home::{Credentials, ProjectIdentity, TrackerConfig};
 use tracker_client::SnapshotSource;
-use tracker_store::{
-    CanonicalIssue, Checkpoint, Credentials, IssueCache, IssueRef, ProjectIdentity, TrackerConfig,
-};
+use tracker_store::{CanonicalIssue, Checkpoint, IssueCache, IssueRef};
 
 pub(crate) struct Env {
     pub(crate) dir: tempfile::TempDir,

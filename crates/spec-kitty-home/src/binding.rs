@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::config::{ProjectConfig, TrackerConfig};
 use crate::credentials::{CredentialStore, Credentials};
-use crate::error::{Result, StoreError};
+use crate::error::{HomeError, Result};
 use crate::paths::SpecKittyHome;
 
 const JOURNAL: &str = "binding.journal";
@@ -100,14 +100,14 @@ fn recover_locked(home: &SpecKittyHome, store: &CredentialStore) -> Result<Optio
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(crate::error::io("reading", &path)(e)),
         Ok(m) if !m.is_file() || m.len() > 16 * 1024 * 1024 => {
-            return Err(StoreError::Shape {
+            return Err(HomeError::Shape {
                 path: path.clone(),
                 message: "the binding journal is not a regular file of at most 16 MiB; remove it, then bind again".to_owned(),
             });
         }
         Ok(_) => std::fs::read_to_string(&path).map_err(crate::error::io("reading", &path))?,
     };
-    let v: Value = serde_json::from_str(&text).map_err(|_| StoreError::Shape {
+    let v: Value = serde_json::from_str(&text).map_err(|_| HomeError::Shape {
         path: path.clone(),
         message: "the binding journal is not JSON; remove it, then bind again".to_owned(),
     })?;
@@ -221,4 +221,61 @@ pub fn unbind(home: &SpecKittyHome, root: Option<&Path>, table: Option<&str>) ->
     };
     apply(home, &store, &change)?;
     Ok(removed)
+}
+
+/// A project's tracker binding as every command reads it: the `tracker:` section and the
+/// credentials that go with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The project root.
+    pub root: PathBuf,
+    /// The `tracker:` section as read.
+    pub config: TrackerConfig,
+    /// The provider, normalized (`routing_core::normalize_provider`).
+    pub provider: String,
+    /// The workspace.
+    pub workspace: String,
+    /// The provider's credentials (empty when no table matched).
+    pub credentials: Credentials,
+    /// The `[tracker.providers.<table>]` the credentials came from.
+    pub credentials_table: Option<String>,
+    /// Other tables for the same provider whose contents differ from the one used: the
+    /// caller decides whether to warn.
+    pub conflicts: Vec<String>,
+}
+
+impl Binding {
+    /// The binding of the project at `root`; `None` when its config names no provider and
+    /// workspace.
+    ///
+    /// # Errors
+    ///
+    /// A malformed or unreadable config or credentials file.
+    pub fn load(home: &SpecKittyHome, root: &Path) -> Result<Option<Binding>> {
+        let config = ProjectConfig::at_root(root).tracker()?;
+        let Some((provider, workspace)) = config.binding() else {
+            return Ok(None);
+        };
+        let found = CredentialStore::new(home).find_provider(provider)?;
+        let (provider, workspace) = (
+            routing_core::normalize_provider(provider),
+            workspace.to_owned(),
+        );
+        Ok(Some(Binding {
+            root: root.to_path_buf(),
+            config,
+            provider,
+            workspace,
+            credentials: found.credentials,
+            credentials_table: found.table,
+            conflicts: found.conflicts,
+        }))
+    }
+
+    /// The provider as stored in the config (the spelling that names the cache file: the
+    /// Python CLI keys its cache by the stored text).
+    #[must_use]
+    pub fn stored_provider(&self) -> &str {
+        self.config.provider.as_deref().unwrap_or(&self.provider)
+    }
 }

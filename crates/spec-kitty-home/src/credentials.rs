@@ -16,7 +16,7 @@ use routing_core::{CredentialValue, is_blank};
 use toml_edit::{DocumentMut, Item, Table, value};
 
 use crate::atomic;
-use crate::error::{Result, StoreError, io};
+use crate::error::{HomeError, Result, io};
 use crate::paths::{SpecKittyHome, create_private_dir};
 
 /// A provider's credentials: strings and integers as stored; other TOML types as
@@ -123,7 +123,7 @@ impl CredentialStore {
 
     fn read_doc(&self) -> Result<DocumentMut> {
         let text = crate::atomic::read_user_file(&self.path)?.unwrap_or_default();
-        text.parse::<DocumentMut>().map_err(|e| StoreError::Toml {
+        text.parse::<DocumentMut>().map_err(|e| HomeError::Toml {
             path: self.path.clone(),
             line: e
                 .span()
@@ -142,7 +142,7 @@ impl CredentialStore {
         let Some(tracker) = doc.get("tracker") else {
             return Ok(None);
         };
-        let shape = |message: String| StoreError::Shape {
+        let shape = |message: String| HomeError::Shape {
             path: self.path.clone(),
             message,
         };
@@ -299,7 +299,7 @@ impl CredentialStore {
                 p.insert(provider, Item::Table(table));
             }
             None => {
-                return Err(StoreError::Shape {
+                return Err(HomeError::Shape {
                     path: self.path.clone(),
                     message: "`tracker.providers` is not a table".to_owned(),
                 });

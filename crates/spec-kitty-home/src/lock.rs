@@ -4,7 +4,7 @@ use std::fs::File;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::error::{Result, StoreError, io};
+use crate::error::{HomeError, Result, io};
 
 /// How long a command waits for a lock another process holds.
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -13,7 +13,7 @@ pub const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 ///
 /// # Errors
 ///
-/// [`StoreError::Locked`] naming the file and, where the system says (Linux
+/// [`HomeError::Locked`] naming the file and, where the system says (Linux
 /// `/proc/locks`), the process that holds it; or an IO error.
 pub fn lock_within(file: &File, path: &Path, timeout: Duration) -> Result<()> {
     let start = Instant::now();
@@ -24,7 +24,7 @@ pub fn lock_within(file: &File, path: &Path, timeout: Duration) -> Result<()> {
                 std::thread::sleep(Duration::from_millis(20));
             }
             Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(StoreError::Locked {
+                return Err(HomeError::Locked {
                     path: path.to_path_buf(),
                     waited: timeout,
                     holder: holder(file),
@@ -32,6 +32,23 @@ pub fn lock_within(file: &File, path: &Path, timeout: Duration) -> Result<()> {
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(io("locking", path)(e)),
         }
+    }
+}
+
+/// Takes the exclusive lock of an open lock file now, or fails at once.
+///
+/// # Errors
+///
+/// [`HomeError::Busy`] when another process holds it (named where the system says), or an
+/// IO error.
+pub fn try_lock(file: &File, path: &Path) -> Result<()> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(HomeError::Busy {
+            path: path.to_path_buf(),
+            holder: holder(file),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(io("locking", path)(e)),
     }
 }
 

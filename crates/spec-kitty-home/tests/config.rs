@@ -1,10 +1,12 @@
 //! `.kittify/config.yaml`: reading, comment-preserving bind/unbind, malformed input.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+#![allow(clippy::disallowed_methods)] // tests lay out fixture files directly
 
 use std::fs;
 
-use tracker_store::{ProjectConfig, StoreError, TrackerConfig, find_project_root};
+use spec_kitty_home::HomeError;
+use spec_kitty_home::{ProjectConfig, TrackerConfig, find_project_root};
 
 const BEFORE: &str = "\
 # spec-kitty project settings
@@ -197,7 +199,7 @@ fn malformed_yaml_is_an_error_naming_file_and_line_and_is_never_overwritten() {
         let err = result.unwrap_err();
         let msg = err.to_string();
         assert!(
-            matches!(err, StoreError::Yaml { line: Some(_), .. }),
+            matches!(err, HomeError::Yaml { line: Some(_), .. }),
             "{msg}"
         );
         assert!(
@@ -272,7 +274,7 @@ fn regression_13_5_only_small_regular_shallow_files_are_read() {
     let root = dir.path().join("proj");
     fs::create_dir_all(root.join(".kittify")).unwrap();
     let cfg = root.join(".kittify/config.yaml");
-    let config = tracker_store::ProjectConfig::at_root(&root);
+    let config = spec_kitty_home::ProjectConfig::at_root(&root);
     // Deeply nested flow collections: refused at once, not parsed for half a minute.
     fs::write(
         &cfg,
@@ -302,10 +304,10 @@ fn regression_13_5_only_small_regular_shallow_files_are_read() {
     let err = config.tracker().unwrap_err().to_string();
     assert!(err.contains("not a regular file"), "{err}");
     // /dev/zero as the credentials file: refused, never read.
-    let home = tracker_store::SpecKittyHome::at(dir.path().join("home"));
+    let home = spec_kitty_home::SpecKittyHome::at(dir.path().join("home"));
     fs::create_dir_all(home.dir()).unwrap();
     std::os::unix::fs::symlink("/dev/zero", home.credentials_path()).unwrap();
-    let err = tracker_store::CredentialStore::new(&home)
+    let err = spec_kitty_home::CredentialStore::new(&home)
         .get_provider("jira")
         .unwrap_err()
         .to_string();
@@ -319,12 +321,12 @@ fn regression_13_12_a_config_with_a_byte_order_mark_binds_and_keeps_it() {
     fs::create_dir_all(root.join(".kittify")).unwrap();
     let cfg = root.join(".kittify/config.yaml");
     fs::write(&cfg, "\u{feff}project:\n  slug: spec-kitty\n").unwrap();
-    let config = tracker_store::ProjectConfig::at_root(&root);
+    let config = spec_kitty_home::ProjectConfig::at_root(&root);
     assert_eq!(config.identity().slug.as_deref(), Some("spec-kitty"));
-    let t = tracker_store::TrackerConfig {
+    let t = spec_kitty_home::TrackerConfig {
         provider: Some("jira".into()),
         workspace: Some("w".into()),
-        ..tracker_store::TrackerConfig::default()
+        ..spec_kitty_home::TrackerConfig::default()
     };
     config.set_tracker(&t).unwrap();
     let text = fs::read_to_string(&cfg).unwrap();
@@ -348,7 +350,7 @@ fn an_interrupted_bind_is_finished_by_recovery_and_reported() {
     fs::create_dir_all(root.join(".kittify")).unwrap();
     let cfg = root.join(".kittify/config.yaml");
     fs::write(&cfg, "project:\n  slug: s\n").unwrap();
-    let home = tracker_store::SpecKittyHome::at(dir.path().join("home"));
+    let home = spec_kitty_home::SpecKittyHome::at(dir.path().join("home"));
     fs::create_dir_all(home.dir()).unwrap();
     // What a bind killed after writing its journal (and the config) leaves behind.
     let journal = serde_json::json!({
@@ -359,7 +361,7 @@ fn an_interrupted_bind_is_finished_by_recovery_and_reported() {
         "credentials_new": "[tracker.providers.jira]\nproject_key = \"A\"\n",
     });
     fs::write(home.dir().join("binding.journal"), journal.to_string()).unwrap();
-    let done = tracker_store::recover_binding(&home).unwrap();
+    let done = spec_kitty_home::recover_binding(&home).unwrap();
     assert_eq!(
         done.as_deref(),
         Some("finished an interrupted bind or unbind")
@@ -372,7 +374,7 @@ fn an_interrupted_bind_is_finished_by_recovery_and_reported() {
     );
     assert!(!home.dir().join("binding.journal").exists());
     assert_eq!(
-        tracker_store::recover_binding(&home).unwrap(),
+        spec_kitty_home::recover_binding(&home).unwrap(),
         None,
         "nothing left to do"
     );

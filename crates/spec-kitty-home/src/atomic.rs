@@ -32,12 +32,11 @@ pub(crate) fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     tmp.as_file()
         .sync_all()
         .map_err(io("syncing", tmp.path()))?;
-    tmp.persist(path)
-        .map_err(|e| crate::error::StoreError::Io {
-            action: "replacing",
-            path: path.to_path_buf(),
-            source: e.error,
-        })?;
+    tmp.persist(path).map_err(|e| crate::error::HomeError::Io {
+        action: "replacing",
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
     sync_dir(dir);
     Ok(())
 }
@@ -54,7 +53,7 @@ const MAX_NESTING: usize = 64;
 /// followed.
 pub(crate) fn read_user_file(path: &Path) -> Result<Option<String>> {
     use std::io::Read;
-    let shape = |message: String| crate::error::StoreError::Shape {
+    let shape = |message: String| crate::error::HomeError::Shape {
         path: path.to_path_buf(),
         message,
     };

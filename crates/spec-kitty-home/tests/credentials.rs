@@ -1,13 +1,15 @@
 //! `~/.spec-kitty/credentials`: kept tables and comments, privacy, locking across processes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+#![allow(clippy::disallowed_methods)] // tests lay out fixture files directly
 
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
 use routing_core::CredentialValue;
-use tracker_store::{CredentialStore, Credentials, SpecKittyHome, StoreError};
+use spec_kitty_home::HomeError;
+use spec_kitty_home::{CredentialStore, Credentials, SpecKittyHome};
 
 const BEFORE: &str = "\
 # written by spec-kitty auth login
@@ -138,7 +140,7 @@ fn malformed_toml_is_an_error_with_a_line_and_no_values_and_is_never_overwritten
     ] {
         let msg = err.to_string();
         assert!(
-            matches!(err, StoreError::Toml { line: Some(3), .. }),
+            matches!(err, HomeError::Toml { line: Some(3), .. }),
             "{msg}"
         );
         assert!(

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Result, StoreError};
+use crate::error::{HomeError, Result};
 
 /// The `~/.spec-kitty` directory (credentials, tracker caches).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,14 +23,14 @@ impl SpecKittyHome {
     ///
     /// # Errors
     ///
-    /// [`StoreError::NoHome`] when neither is set.
+    /// [`HomeError::NoHome`] when neither is set.
     pub fn resolve(spec_kitty_home: Option<&str>, home: Option<&str>) -> Result<Self> {
         match (spec_kitty_home, home) {
             (Some(dir), _) if !dir.trim().is_empty() => Ok(Self::at(dir)),
             (_, Some(home)) if !home.trim().is_empty() => {
                 Ok(Self::at(Path::new(home).join(".spec-kitty")))
             }
-            _ => Err(StoreError::NoHome),
+            _ => Err(HomeError::NoHome),
         }
     }
 
@@ -57,19 +57,23 @@ impl SpecKittyHome {
 ///
 /// # Errors
 ///
-/// [`StoreError::NotInProject`] when there is none.
+/// [`HomeError::NotInProject`] when there is none.
 pub fn find_project_root(start: &Path) -> Result<PathBuf> {
     start
         .ancestors()
         .find(|dir| dir.join(".kittify").is_dir())
         .map(Path::to_path_buf)
-        .ok_or_else(|| StoreError::NotInProject {
+        .ok_or_else(|| HomeError::NotInProject {
             start: start.to_path_buf(),
         })
 }
 
 /// Creates `dir` (and parents) with mode 0700 when it does not exist.
-pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
+///
+/// # Errors
+///
+/// [`HomeError::Io`] naming the directory.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
     if dir.is_dir() {
         return Ok(());
     }

@@ -1,22 +1,21 @@
-//! Which bearer token a publish sends, and keeping it out of every output.
+//! Which given or binding token a session sends.
 
+use http_transport::Secret;
 use routing_core::{CredentialValue, credential_schema, trim};
-use tracker_store::Credentials;
-
-pub use http_transport::Secret;
+use spec_kitty_home::Credentials;
 
 /// Where the token came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenSource {
-    /// `--auth-token` or `SAAS_AUTH_TOKEN`.
-    Explicit,
+    /// Given by the caller (a flag or the environment).
+    Given,
     /// The binding's `access_token` credential.
-    AccessToken,
+    BindingAccessToken,
     /// The binding's `token` credential.
-    Token,
+    BindingToken,
 }
 
-/// Resolves the SaaS bearer token: the explicit token, else the binding's `access_token`,
+/// The given or binding token: the explicit token, else the binding's `access_token`,
 /// else its `token` (not for github/gitlab, where `token` is the provider PAT: see
 /// `routing_core::CredentialSchema::saas_token_keys`). Each is trimmed; a blank one counts
 /// as absent. `None`: send no `Authorization` header.
@@ -31,7 +30,7 @@ pub fn resolve_token(
         (!t.is_empty()).then(|| Secret::new(t))
     };
     if let Some(t) = explicit.and_then(non_blank) {
-        return Some((t, TokenSource::Explicit));
+        return Some((t, TokenSource::Given));
     }
     let keys: &[&str] =
         credential_schema(provider).map_or(&["access_token", "token"], |s| s.saas_token_keys());
@@ -44,9 +43,9 @@ pub fn resolve_token(
         Some((
             secret,
             if *k == "access_token" {
-                TokenSource::AccessToken
+                TokenSource::BindingAccessToken
             } else {
-                TokenSource::Token
+                TokenSource::BindingToken
             },
         ))
     })

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use yaml_serde::{Mapping, Value};
 
 use crate::atomic;
-use crate::error::{Result, StoreError, io};
+use crate::error::{HomeError, Result, io};
 
 /// The doctrine mode used when the config names none.
 pub const DEFAULT_DOCTRINE_MODE: &str = "external_authoritative";
@@ -130,7 +130,7 @@ impl ProjectConfig {
     }
 
     fn parse(&self, text: &str) -> Result<Mapping> {
-        let value: Value = yaml_serde::from_str(text).map_err(|e| StoreError::Yaml {
+        let value: Value = yaml_serde::from_str(text).map_err(|e| HomeError::Yaml {
             path: self.path.clone(),
             line: e.location().map(|l| l.line()),
             message: e.to_string(),
@@ -138,7 +138,7 @@ impl ProjectConfig {
         match value {
             Value::Mapping(m) => Ok(m),
             Value::Null => Ok(Mapping::new()),
-            _ => Err(StoreError::Shape {
+            _ => Err(HomeError::Shape {
                 path: self.path.clone(),
                 message: "the top level is not a mapping of sections".to_owned(),
             }),
@@ -149,7 +149,7 @@ impl ProjectConfig {
     ///
     /// # Errors
     ///
-    /// A read error, or [`StoreError::Yaml`] naming the line of malformed YAML.
+    /// A read error, or [`HomeError::Yaml`] naming the line of malformed YAML.
     pub fn tracker(&self) -> Result<TrackerConfig> {
         let Some(text) = self.read_text()? else {
             return Ok(TrackerConfig::default());
@@ -228,7 +228,7 @@ impl ProjectConfig {
         if let Some(t) = before.get("tracker")
             && !matches!(t, Value::Mapping(_) | Value::Null)
         {
-            return Err(StoreError::Shape {
+            return Err(HomeError::Shape {
                 path: self.path.clone(),
                 message: "`tracker:` is not a mapping".to_owned(),
             });
@@ -275,7 +275,7 @@ impl ProjectConfig {
             return Ok(None);
         }
         let Some(range) = find_top_level_block(&text, "tracker") else {
-            return Err(StoreError::EditVerification {
+            return Err(HomeError::EditVerification {
                 path: self.path.clone(),
                 detail: "the tracker section is not a top-level block this editor can remove"
                     .to_owned(),
@@ -296,13 +296,13 @@ impl ProjectConfig {
     fn verify(&self, edited: &str, before: &Mapping, expected: &Mapping) -> Result<()> {
         let after = self
             .parse(edited)
-            .map_err(|e| StoreError::EditVerification {
+            .map_err(|e| HomeError::EditVerification {
                 path: self.path.clone(),
                 detail: e.to_string(),
             })?;
         let order = |m: &Mapping| m.keys().cloned().collect::<Vec<_>>();
         if after != *expected {
-            return Err(StoreError::EditVerification {
+            return Err(HomeError::EditVerification {
                 path: self.path.clone(),
                 detail: "the sections read back differ".to_owned(),
             });
@@ -315,7 +315,7 @@ impl ProjectConfig {
                 .collect::<Vec<_>>()
         };
         if others(&after) != others(before) {
-            return Err(StoreError::EditVerification {
+            return Err(HomeError::EditVerification {
                 path: self.path.clone(),
                 detail: "the order of the other sections changed".to_owned(),
             });

@@ -1,0 +1,57 @@
+//! Why a session could not give a token.
+
+use http_transport::{ErrorKind, TransportError};
+
+/// Why the session has no usable token, or its refresh failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The credentials file could not be read or written.
+    #[error(transparent)]
+    Home(#[from] spec_kitty_home::HomeError),
+    /// The stored login has no usable refresh token (none, or expired).
+    #[error("the stored login has expired")]
+    Expired,
+    /// The server refused the token, or refused to refresh the stored login.
+    #[error("the server refused the login (HTTP {status}){}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Refused {
+        /// The status (401 or 403).
+        status: u16,
+        /// What the server said, on one line.
+        detail: Option<String>,
+    },
+    /// The refresh answered without a new token pair.
+    #[error("the token refresh at {url} answered HTTP {status} without a new token pair")]
+    BadRefreshAnswer {
+        /// The refresh URL, without any password.
+        url: String,
+        /// The status.
+        status: u16,
+    },
+    /// The refresh could not be sent or got no answer.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
+impl SessionError {
+    /// What kind of failure this is: transport errors keep theirs; a refused or expired
+    /// login is [`ErrorKind::Refused`].
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SessionError::Transport(e) => e.kind(),
+            SessionError::BadRefreshAnswer { status, .. }
+                if http_transport::is_transient_status(*status) =>
+            {
+                ErrorKind::Transient
+            }
+            _ => ErrorKind::Refused,
+        }
+    }
+
+    /// Whether the user must log in again (or give a valid token).
+    #[must_use]
+    pub fn needs_login(&self) -> bool {
+        matches!(self, SessionError::Expired | SessionError::Refused { .. })
+    }
+}
