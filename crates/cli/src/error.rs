@@ -101,16 +101,18 @@ fn transport_of<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a 
 /// the message as is.
 pub(crate) fn hint(err: &anyhow::Error) -> Option<String> {
     for cause in err.chain() {
-        if let Some(e) = transport_of(cause) {
-            return match e {
-                TransportError::InsecureToken { .. } => {
-                    Some(", or pass --allow-insecure-http if this network is trusted".to_owned())
-                }
-                TransportError::InvalidUrl { .. } | TransportError::UrlHasQuery { .. } => Some(
+        match transport_of(cause) {
+            Some(TransportError::InsecureToken { .. }) => {
+                return Some(
+                    ", or pass --allow-insecure-http if this network is trusted".to_owned(),
+                );
+            }
+            Some(TransportError::InvalidUrl { .. } | TransportError::UrlHasQuery { .. }) => {
+                return Some(
                     "; pass a base URL like --server-url https://spec-kitty.example".to_owned(),
-                ),
-                _ => None,
-            };
+                );
+            }
+            _ => {}
         }
         if let Some(e) = cause.downcast_ref::<saas_session::SessionError>() {
             return login_hint(e);

@@ -9,143 +9,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use contract_server::{ContractServer, Fault, ServerConfig, parse_mappings};
+use contract_server::{ContractServer, Fault, ServerConfig};
 use serde_json::{Value, json};
 
-const SECRET: &str = "s3cret-value-never-printed";
+mod common;
 
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir_all(dir.path().join("home")).unwrap();
-        fs::create_dir_all(dir.path().join("proj/.kittify")).unwrap();
-        fs::write(
-            dir.path().join("proj/.kittify/config.yaml"),
-            "# project settings\nproject:\n  uuid: 550e8400-e29b-41d4-a716-446655440000\n  slug: spec-kitty\n",
-        )
-        .unwrap();
-        Env { dir }
-    }
-
-    fn home(&self) -> PathBuf {
-        self.dir.path().join("home")
-    }
-
-    fn project(&self) -> PathBuf {
-        self.dir.path().join("proj")
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_spec-kitty"));
-        c.env_clear()
-            .env("HOME", self.home())
-            .env("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")
-            .env("NO_COLOR", "1")
-            .current_dir(self.project())
-            .args(args);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        run(self.cmd(args))
-    }
-
-    fn bind_jira(&self, extra: &[&str]) {
-        let mut args = vec![
-            "tracker",
-            "bind",
-            "--provider",
-            "jira",
-            "--workspace",
-            "acme.atlassian.net",
-        ];
-        args.extend_from_slice(extra);
-        let r = self.run(&args);
-        assert_eq!(r.code, 0, "{}", r.render());
-    }
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn render(&self) -> String {
-        format!(
-            "exit: {}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-fn run(mut c: Command) -> Run {
-    let o = c.output().unwrap();
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
-fn snapshot(name: &str, env: &Env, r: &Run) {
-    assert!(
-        !r.stdout.contains(SECRET) && !r.stderr.contains(SECRET),
-        "a secret leaked:\n{}",
-        r.render()
-    );
-    let mut settings = insta::Settings::clone_current();
-    settings.add_filter(
-        &regex_escape(&env.dir.path().display().to_string()),
-        "[TMP]",
-    );
-    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
-    settings.add_filter(r"[0-9a-f]{64}", "[KEY]");
-    settings.add_filter(r"trackers/[0-9a-f]{16}\.db", "trackers/[SCOPE].db");
-    settings.add_filter(
-        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+00:00",
-        "[TIME]",
-    );
-    settings.add_filter(r"Content-Length: \d+", "Content-Length: [LEN]");
-    settings.add_filter(r#""content_length": \d+"#, r#""content_length": [LEN]"#);
-    settings.add_filter(r"spec-kitty-rs/\d+\.\d+\.\d+", "spec-kitty-rs/[VERSION]");
-    settings.bind(|| insta::assert_snapshot!(name, r.render()));
-}
-
-fn regex_escape(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if "\\.+*?()|[]{}^$".contains(c) {
-                format!("\\{c}")
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-fn server() -> ContractServer {
-    let mappings = parse_mappings(
-        &json!([
-            {"provider": "jira", "workspace": "acme.atlassian.net", "external_resource_type": "jira_project",
-             "external_resource_id": "ACME", "target": "mapping-acme"},
-            {"provider": "jira", "workspace": "acme.atlassian.net", "external_resource_type": null,
-             "external_resource_id": null, "target": "installation-jira"},
-        ])
-        .to_string(),
-    )
-    .unwrap();
-    ContractServer::start(ServerConfig {
-        mappings,
-        ..ServerConfig::default()
-    })
-    .unwrap()
-}
+use common::*;
 
 fn seed_issue(env: &Env, scope_db: &Path) {
     let conn = rusqlite::Connection::open(scope_db).unwrap();
@@ -385,14 +254,40 @@ fn jira_without_project_key_warns_and_publishes_null_routing() {
     );
 }
 
-#[test]
-fn error_paths() {
+/// A fresh project and the acme receiver; bound to Jira (project key ACME) when `bound`.
+fn fresh(bound: bool) -> (Env, ContractServer) {
     let env = Env::new();
-    let s = server();
-    let outside = tempfile::tempdir().unwrap();
+    if bound {
+        env.bind_jira(&["--credential", "project_key=ACME"]);
+    }
+    (env, server())
+}
+
+/// An unbound project's refusal: snapshotted, and nothing written to disk.
+fn refused_unbound(name: &str, args: &[&str]) {
+    let (env, _s) = fresh(false);
+    let config = fs::read_to_string(env.project().join(".kittify/config.yaml")).unwrap();
+    snapshot(name, &env, &env.run(args));
+    assert_eq!(
+        fs::read_to_string(env.project().join(".kittify/config.yaml")).unwrap(),
+        config,
+        "errors change nothing on disk"
+    );
+    assert!(!env.home().join(".spec-kitty/credentials").exists());
+}
+
+#[test]
+fn err_flag_off() {
+    let (env, _s) = fresh(false);
     let mut c = env.cmd(&["tracker", "status"]);
     c.env("SPEC_KITTY_ENABLE_SAAS_SYNC", "0");
     snapshot("err_flag_off", &env, &run(c));
+}
+
+#[test]
+fn err_not_in_project() {
+    let (env, _s) = fresh(false);
+    let outside = tempfile::tempdir().unwrap();
     let mut c = env.cmd(&["tracker", "status"]);
     c.current_dir(outside.path());
     let r = run(c);
@@ -403,15 +298,27 @@ fn error_paths() {
         "{}",
         r.render()
     );
-    snapshot(
-        "err_not_bound_publish",
-        &env,
-        &env.run(&["tracker", "sync", "publish", "--server-url", &s.url()]),
+    assert!(
+        r.stderr.contains("run this from a project directory"),
+        "{}",
+        r.render()
     );
-    snapshot(
+}
+
+#[test]
+fn err_not_bound_publish() {
+    let s = server();
+    refused_unbound(
+        "err_not_bound_publish",
+        &["tracker", "sync", "publish", "--server-url", &s.url()],
+    );
+}
+
+#[test]
+fn err_not_bound_map_add() {
+    refused_unbound(
         "err_not_bound_map_add",
-        &env,
-        &env.run(&[
+        &[
             "tracker",
             "map",
             "add",
@@ -419,94 +326,78 @@ fn error_paths() {
             "WP01",
             "--external-id",
             "1",
-        ]),
+        ],
     );
-    snapshot(
-        "err_not_bound_unbind",
-        &env,
-        &env.run(&["tracker", "unbind"]),
-    );
-    snapshot(
+}
+
+#[test]
+fn err_not_bound_unbind() {
+    refused_unbound("err_not_bound_unbind", &["tracker", "unbind"]);
+}
+
+const BIND_W: [&str; 6] = ["tracker", "bind", "--provider", "jira", "--workspace", "w"];
+
+#[test]
+fn err_kv_missing_equals() {
+    refused_unbound(
         "err_kv_missing_equals",
-        &env,
-        &env.run(&[
-            "tracker",
-            "bind",
-            "--provider",
-            "jira",
-            "--workspace",
-            "w",
-            "--credential",
-            "api_token",
-        ]),
+        &[&BIND_W[..], &["--credential", "api_token"]].concat(),
     );
-    snapshot(
+}
+
+#[test]
+fn err_kv_blank_key() {
+    let blank = format!(" ={SECRET}");
+    refused_unbound(
         "err_kv_blank_key",
-        &env,
-        &env.run(&[
-            "tracker",
-            "bind",
-            "--provider",
-            "jira",
-            "--workspace",
-            "w",
-            "--credential",
-            &format!(" ={SECRET}"),
-        ]),
+        &[&BIND_W[..], &["--credential", &blank]].concat(),
     );
-    snapshot(
+}
+
+#[test]
+fn err_kv_blank_value() {
+    refused_unbound(
         "err_kv_blank_value",
-        &env,
-        &env.run(&[
-            "tracker",
-            "bind",
-            "--provider",
-            "jira",
-            "--workspace",
-            "w",
-            "--field-owner",
-            "title= ",
-        ]),
+        &[&BIND_W[..], &["--field-owner", "title= "]].concat(),
     );
-    snapshot(
+}
+
+#[test]
+fn err_doctrine_mode() {
+    refused_unbound(
         "err_doctrine_mode",
-        &env,
-        &env.run(&[
-            "tracker",
-            "bind",
-            "--provider",
-            "jira",
-            "--workspace",
-            "w",
-            "--doctrine-mode",
-            "anarchy",
-        ]),
+        &[&BIND_W[..], &["--doctrine-mode", "anarchy"]].concat(),
     );
-    snapshot(
+}
+
+#[test]
+fn err_invalid_provider() {
+    refused_unbound(
         "err_invalid_provider",
-        &env,
-        &env.run(&[
+        &[
             "tracker",
             "bind",
             "--provider",
             "My Tracker",
             "--workspace",
             "w",
-        ]),
+        ],
     );
-    assert!(
-        !fs::read_to_string(env.project().join(".kittify/config.yaml"))
-            .unwrap()
-            .contains("tracker"),
-        "errors change nothing on disk"
-    );
-    assert!(!env.home().join(".spec-kitty/credentials").exists());
-    env.bind_jira(&["--credential", "project_key=ACME"]);
+}
+
+#[test]
+fn err_missing_server_url() {
+    let (env, _s) = fresh(true);
     snapshot(
         "err_missing_server_url",
         &env,
         &env.run(&["tracker", "sync", "publish"]),
     );
+}
+
+#[test]
+fn err_timeout_out_of_range() {
+    let (env, s) = fresh(true);
     snapshot(
         "err_timeout_out_of_range",
         &env,
@@ -520,10 +411,11 @@ fn error_paths() {
             "500",
         ]),
     );
-    let dead = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", l.local_addr().unwrap())
-    };
+}
+
+#[test]
+fn err_unreachable() {
+    let (env, _s) = fresh(true);
     snapshot(
         "err_unreachable",
         &env,
@@ -532,18 +424,29 @@ fn error_paths() {
             "sync",
             "publish",
             "--server-url",
-            &dead,
+            &dead_url(),
             "--attempts",
             "2",
         ]),
     );
+}
+
+#[test]
+fn err_http_500() {
     // A 500 is retried like every 5xx: it fails when every attempt gets one.
+    let (env, s) = fresh(true);
     s.push_faults(vec![Fault::Status(500, None); 3]);
     snapshot(
         "err_http_500",
         &env,
         &env.run(&["tracker", "sync", "publish", "--server-url", &s.url()]),
     );
+    assert_eq!(s.received().len(), 3);
+}
+
+#[test]
+fn err_http_502_json() {
+    let (env, s) = fresh(true);
     s.push_faults([Fault::Status(502, None), Fault::Status(502, None)]);
     let r = env.run(&[
         "tracker",
@@ -556,12 +459,22 @@ fn error_paths() {
         "--json",
     ]);
     snapshot("err_http_502_json", &env, &r);
+}
+
+#[test]
+fn non_json_answer() {
+    let (env, s) = fresh(true);
     s.push_faults([Fault::NonJson]);
     snapshot(
         "non_json_answer",
         &env,
         &env.run(&["tracker", "sync", "publish", "--server-url", &s.url()]),
     );
+}
+
+#[test]
+fn err_timeout() {
+    let (env, s) = fresh(true);
     s.push_faults([Fault::Hang]);
     snapshot(
         "err_timeout",
@@ -578,6 +491,11 @@ fn error_paths() {
             "1",
         ]),
     );
+}
+
+#[test]
+fn err_plain_http_token() {
+    let (env, s) = fresh(true);
     let mut c = env.cmd(&[
         "tracker",
         "sync",
@@ -587,6 +505,7 @@ fn error_paths() {
     ]);
     c.env("SAAS_AUTH_TOKEN", SECRET);
     snapshot("err_plain_http_token", &env, &run(c));
+    assert!(s.received().is_empty());
 }
 
 #[test]
@@ -1677,29 +1596,6 @@ fn regression_13_12_a_block_scalar_mentioning_tracker_does_not_confuse_bind() {
         (v["provider"].as_str(), v["workspace"].as_str()),
         (Some("jira"), Some("acme.atlassian.net"))
     );
-}
-
-/// Queues one event in `env`'s home (`events emit` is not gated).
-fn emit_one(env: &Env) {
-    let mut c = env.cmd(&[
-        "events",
-        "emit",
-        "--type",
-        "WPStatusChanged",
-        "--aggregate-id",
-        "WP01",
-        "--payload",
-        r#"{"wp_id": "WP01", "from_lane": "planned", "to_lane": "claimed", "actor": "cli"}"#,
-    ]);
-    c.env("USER", "dev");
-    let r = run(c);
-    assert_eq!(r.code, 0, "{}", r.render());
-}
-
-/// A port on 127.0.0.1 that nothing listens on.
-fn dead_url() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://{}", l.local_addr().unwrap())
 }
 
 /// One cause, three commands (publish, pull, sync now), one exit code: the libraries say

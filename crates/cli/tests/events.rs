@@ -1,0 +1,251 @@
+//! `events emit` and `sync now|status|failed` end to end, success and error paths, with
+//! exit code, stdout and stderr snapshotted (ids, ports, ages and paths filtered).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+#![allow(clippy::disallowed_methods)] // tests lay out fixture files directly
+
+mod common;
+
+use common::*;
+use contract_server::Fault;
+
+/// `events emit` in `env` (not gated by the sync flag).
+fn emit(env: &Env, args: &[&str]) -> Run {
+    let mut c = env.cmd(&[&["events", "emit"][..], args].concat());
+    c.env_remove("SPEC_KITTY_ENABLE_SAAS_SYNC");
+    c.env("USER", "dev");
+    run(c)
+}
+
+const WP_MOVE: &str =
+    r#"{"wp_id": "WP01", "from_lane": "planned", "to_lane": "claimed", "actor": "cli"}"#;
+
+fn emit_wp(env: &Env, extra: &[&str]) -> Run {
+    emit(
+        env,
+        &[
+            &[
+                "--type",
+                "WPStatusChanged",
+                "--aggregate-id",
+                "WP01",
+                "--payload",
+                WP_MOVE,
+            ][..],
+            extra,
+        ]
+        .concat(),
+    )
+}
+
+#[test]
+fn emit_prints_the_id() {
+    let env = Env::new();
+    snapshot("emit_id", &env, &emit_wp(&env, &[]));
+}
+
+#[test]
+fn emit_json_prints_the_envelope() {
+    let env = Env::new();
+    snapshot("emit_json", &env, &emit_wp(&env, &["--json"]));
+}
+
+#[test]
+fn emit_refuses_a_payload_that_is_not_json() {
+    let env = Env::new();
+    let r = emit(
+        &env,
+        &[
+            "--type",
+            "WPStatusChanged",
+            "--aggregate-id",
+            "WP01",
+            "--payload",
+            "{nope",
+        ],
+    );
+    snapshot("emit_err_not_json", &env, &r);
+    assert!(
+        !env.home().join(".spec-kitty/queue.db").exists(),
+        "nothing queued"
+    );
+}
+
+#[test]
+fn emit_refuses_a_payload_that_breaks_the_rules() {
+    let env = Env::new();
+    let r = emit(
+        &env,
+        &[
+            "--type",
+            "WPStatusChanged",
+            "--aggregate-id",
+            "WP01",
+            "--payload",
+            r#"{"wp_id": "WP01", "from_lane": "planned", "to_lane": "nowhere"}"#,
+        ],
+    );
+    snapshot("emit_err_rules", &env, &r);
+}
+
+#[test]
+fn emit_refuses_when_the_queue_is_full_and_says_how_to_make_room() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.home().join(".spec-kitty")).unwrap();
+    std::fs::write(
+        env.home().join(".spec-kitty/config.toml"),
+        "[sync]\nmax_queue_size = 1\n",
+    )
+    .unwrap();
+    assert_eq!(emit_wp(&env, &[]).code, 0);
+    snapshot("emit_err_queue_full", &env, &emit_wp(&env, &[]));
+}
+
+#[test]
+fn sync_now_uploads_and_reports() {
+    let env = Env::new();
+    let s = server();
+    emit_one(&env);
+    emit_one(&env);
+    snapshot(
+        "sync_now_ok",
+        &env,
+        &env.run(&[
+            "sync",
+            "now",
+            "--server-url",
+            &s.url(),
+            "--auth-token",
+            SECRET,
+        ]),
+    );
+    emit_one(&env);
+    snapshot(
+        "sync_now_ok_json",
+        &env,
+        &env.run(&[
+            "sync",
+            "now",
+            "--server-url",
+            &s.url(),
+            "--auth-token",
+            SECRET,
+            "--json",
+        ]),
+    );
+    assert_eq!(s.accepted_event_ids().len(), 3);
+}
+
+#[test]
+fn sync_now_without_a_server_is_a_usage_error() {
+    let env = Env::new();
+    snapshot("sync_now_err_no_server", &env, &env.run(&["sync", "now"]));
+}
+
+#[test]
+fn sync_now_unreachable_keeps_the_events_and_says_when_to_retry() {
+    let env = Env::new();
+    emit_one(&env);
+    let r = env.run(&[
+        "sync",
+        "now",
+        "--server-url",
+        &dead_url(),
+        "--auth-token",
+        SECRET,
+        "--attempts",
+        "1",
+    ]);
+    snapshot("sync_now_err_unreachable", &env, &r);
+}
+
+#[test]
+fn sync_now_refused_login_says_how_to_log_in() {
+    let env = Env::new();
+    let s = server();
+    emit_one(&env);
+    s.push_faults([Fault::Status(401, None)]);
+    let r = env.run(&[
+        "sync",
+        "now",
+        "--server-url",
+        &s.url(),
+        "--auth-token",
+        SECRET,
+    ]);
+    snapshot("sync_now_err_refused", &env, &r);
+}
+
+#[test]
+fn sync_now_rejected_events_exit_1_and_point_to_failed_list() {
+    let env = Env::new();
+    let s = server();
+    emit_one(&env);
+    let id = {
+        let r = env.run(&["sync", "status", "--json"]);
+        assert_eq!(r.code, 0, "{}", r.render());
+        // The queued id, from the queue file itself.
+        let conn = rusqlite::Connection::open(env.home().join(".spec-kitty/queue.db")).unwrap();
+        conn.query_row("SELECT event_id FROM queue", [], |r| r.get::<_, String>(0))
+            .unwrap()
+    };
+    s.reject_event_ids([id]);
+    let r = env.run(&[
+        "sync",
+        "now",
+        "--server-url",
+        &s.url(),
+        "--auth-token",
+        SECRET,
+    ]);
+    snapshot("sync_now_rejected", &env, &r);
+    snapshot(
+        "sync_failed_list",
+        &env,
+        &env.run(&["sync", "failed", "list"]),
+    );
+    snapshot(
+        "sync_failed_list_json",
+        &env,
+        &env.run(&["sync", "failed", "list", "--json"]),
+    );
+    snapshot(
+        "sync_status_with_failed",
+        &env,
+        &env.run(&["sync", "status"]),
+    );
+    snapshot(
+        "sync_failed_requeue_unknown",
+        &env,
+        &env.run(&["sync", "failed", "requeue", "01ARZ3NDEKTSV4RRFFQ69G5FAV"]),
+    );
+    snapshot(
+        "sync_failed_requeue_all",
+        &env,
+        &env.run(&["sync", "failed", "requeue", "--all"]),
+    );
+    snapshot(
+        "sync_failed_drop_all_none",
+        &env,
+        &env.run(&["sync", "failed", "drop", "--all"]),
+    );
+}
+
+#[test]
+fn sync_status_human_and_json() {
+    let env = Env::new();
+    emit_one(&env);
+    snapshot("sync_status", &env, &env.run(&["sync", "status"]));
+    let mut c = env.cmd(&["sync", "status", "--json"]);
+    c.env("SAAS_API_URL", "https://saas.example")
+        .env("SAAS_AUTH_TOKEN", SECRET);
+    snapshot("sync_status_json_env", &env, &run(c));
+}
+
+#[test]
+fn sync_commands_are_gated_by_the_flag() {
+    let env = Env::new();
+    let mut c = env.cmd(&["sync", "status"]);
+    c.env_remove("SPEC_KITTY_ENABLE_SAAS_SYNC");
+    snapshot("sync_err_flag_off", &env, &run(c));
+}
