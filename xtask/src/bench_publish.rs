@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 
 use crate::bench::{command, median, mib, release_cli, timed};
 use spec_kitty_home::{CredentialStore, SpecKittyHome};
-use tracker_store::{CanonicalIssue, IssueCache, IssueRef, binding_scope, cache_path};
+use tracker_store::{CanonicalIssue, IssueCache, binding_scope, cache_path};
 
 fn sink() -> Result<String> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -53,35 +53,6 @@ fn sink() -> Result<String> {
     Ok(url)
 }
 
-fn issue(i: usize) -> CanonicalIssue {
-    CanonicalIssue {
-        reference: IssueRef {
-            system: "jira".into(),
-            workspace: "https://acme.atlassian.net".into(),
-            id: format!("{}", 100_000 + i),
-            key: Some(format!("ACME-{i}")),
-            url: Some(format!("https://acme.atlassian.net/browse/ACME-{i}")),
-        },
-        title: format!("Issue number {i}: make the tracker snapshot publish route by resource"),
-        body: Some("A realistic body of a few sentences. ".repeat(8)),
-        status: ["todo", "in_progress", "done"][i % 3].into(),
-        issue_type: "story".into(),
-        priority: Some(i64::try_from(i % 5).unwrap_or(0)),
-        assignees: vec!["5b10ac8d82e05b22cc7d4ef5".into()],
-        labels: vec!["tracker".into(), "routing".into()],
-        parent: None,
-        links: vec![],
-        custom_fields: Default::default(),
-        created_at: Some("2026-02-11T09:00:00+00:00".into()),
-        updated_at: Some("2026-02-12T10:00:00.123456+00:00".into()),
-        raw: Some(
-            serde_json::json!({"id": format!("{}", 100_000 + i), "key": format!("ACME-{i}"),
-            "fields": {"summary": "the provider's whole issue, which the snapshot never reads",
-                       "status": {"name": "In Progress", "statusCategory": {"key": "indeterminate"}}}}),
-        ),
-    }
-}
-
 fn run3(bin: &Path, home: &Path, project: &Path, url: &str) -> Result<(f64, Option<u64>)> {
     let mut runs = Vec::new();
     for _ in 0..3 {
@@ -109,12 +80,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         }
     }
     let ours = release_cli()?;
-    let tmp = tempfile::tempdir()?;
-    let (home, project) = (tmp.path().join("home"), tmp.path().join("project"));
-    std::fs::create_dir_all(project.join(".kittify"))?;
-    std::fs::create_dir_all(&home)?;
-    std::fs::write(
-        project.join(".kittify/config.yaml"),
+    let (_tmp, home, project) = crate::scratch::scratch_project(
         "project:\n  uuid: 550e8400-e29b-41d4-a716-446655440000\n  slug: bench\ntracker:\n  provider: jira\n  workspace: acme.atlassian.net\n",
     )?;
     let spec_home = SpecKittyHome::at(home.join(".spec-kitty"));
@@ -136,7 +102,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         &spec_home,
         &binding_scope("jira", "acme.atlassian.net", &creds),
     ))?;
-    let issues: Vec<CanonicalIssue> = (0..n).map(issue).collect();
+    let issues: Vec<CanonicalIssue> = (0..n).map(tracker_store::sample_issue).collect();
     cache.upsert_issues(&issues, &spec_kitty_home::now_isoformat())?;
     drop(cache);
     let url = sink()?;

@@ -82,12 +82,7 @@ fn run_cli_expecting_failure(bin: &Path, home: &Path, project: &Path, args: &[&s
 /// Emits a few Git events into the offline queue and uploads them to the receiver.
 fn events(bin: &Path, url: &str, server: &ContractServer) -> Result<()> {
     println!("== 4. Git events: emit into the offline queue, then upload in a batch");
-    let tmp = tempfile::tempdir()?;
-    let (home, project) = (tmp.path().join("home"), tmp.path().join("project"));
-    std::fs::create_dir_all(project.join(".kittify"))?;
-    std::fs::create_dir_all(&home)?;
-    std::fs::write(
-        project.join(".kittify/config.yaml"),
+    let (_tmp, home, project) = crate::scratch::scratch_project(
         "project:\n  uuid: 550e8400-e29b-41d4-a716-446655440000\n  slug: demo\n  repo_slug: acme/demo\n",
     )?;
     for (kind, id, payload) in [
@@ -277,12 +272,7 @@ pub(crate) fn run() -> Result<()> {
         },
     ];
     for (n, sc) in scenarios.iter().enumerate() {
-        let tmp = tempfile::tempdir()?;
-        let (home, project) = (tmp.path().join("home"), tmp.path().join("project"));
-        std::fs::create_dir_all(project.join(".kittify"))?;
-        std::fs::create_dir_all(&home)?;
-        std::fs::write(
-            project.join(".kittify/config.yaml"),
+        let (_tmp, home, project) = crate::scratch::scratch_project(
             "# demo project\nproject:\n  uuid: 550e8400-e29b-41d4-a716-446655440000\n  slug: demo\n",
         )?;
         println!("== {}. {}", n + 1, sc.title);

@@ -18,6 +18,7 @@ mod bench_upload;
 mod contracts;
 mod demo;
 mod manifest;
+mod scratch;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

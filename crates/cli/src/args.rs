@@ -4,9 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::values::{
-    KeyValue, KeyValueParser, ServerUrlParser, TokenParser, doctrine_mode, map_field,
-};
+use crate::values::{KeyValue, doctrine_mode, key_values, map_field, server_url, token};
 
 /// spec-kitty: bind a project to an issue tracker and publish tracker snapshots with
 /// resource routing to the spec-kitty SaaS.
@@ -87,11 +85,11 @@ pub(crate) struct BindArgs {
     pub(crate) doctrine_mode: Option<String>,
     /// Field ownership for split_ownership, as field=owner (repeatable).
     #[arg(long = "field-owner", value_name = "FIELD=OWNER",
-          value_parser = KeyValueParser { flag: "field-owner", secret: false })]
+          value_parser = key_values("field-owner", false))]
     pub(crate) field_owners: Vec<KeyValue>,
     /// Provider credential as key=value (repeatable), e.g. project_key=ACME.
     #[arg(long = "credential", value_name = "KEY=VALUE",
-          value_parser = KeyValueParser { flag: "credential", secret: true })]
+          value_parser = key_values("credential", true))]
     pub(crate) credentials: Vec<KeyValue>,
 }
 
@@ -122,7 +120,7 @@ fn attempts_range() -> std::ops::RangeInclusive<i64> {
 pub(crate) struct SaasArgs {
     /// The spec-kitty SaaS base URL (default: SAAS_API_URL, else the stored login's server).
     #[arg(long, env = "SAAS_API_URL", hide_env_values = true, value_name = "URL",
-          value_parser = ServerUrlParser)]
+          value_parser = server_url())]
     pub(crate) server_url: Option<String>,
     /// Bearer token for the SaaS API (default: SAAS_AUTH_TOKEN; for publish the binding's
     /// access_token, then token; else the stored login, refreshed when expired).
@@ -131,7 +129,7 @@ pub(crate) struct SaasArgs {
         env = "SAAS_AUTH_TOKEN",
         hide_env_values = true,
         value_name = "TOKEN",
-        value_parser = TokenParser
+        value_parser = token()
     )]
     pub(crate) auth_token: Option<String>,
 }

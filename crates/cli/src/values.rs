@@ -3,6 +3,7 @@
 
 use std::ffi::OsStr;
 use std::fmt;
+use std::sync::Arc;
 
 use clap::error::ErrorKind;
 use clap::{Arg, Command};
@@ -25,64 +26,67 @@ impl fmt::Debug for KeyValue {
     }
 }
 
-/// Parses `--flag key=value`; with `secret`, the value is never shown in an error, and
-/// neither is an argument without `=` (it may be a bare secret).
+/// A flag value checked by a function before any work; its message becomes a usage error
+/// (clap's own text would echo the raw value, which may be a secret).
 #[derive(Clone)]
-pub(crate) struct KeyValueParser {
-    pub(crate) flag: &'static str,
-    pub(crate) secret: bool,
-}
+pub(crate) struct Checked<T>(Arc<CheckFn<T>>);
 
-impl clap::builder::TypedValueParser for KeyValueParser {
-    type Value = KeyValue;
+/// A flag value check: the value, or the message of the usage error.
+type CheckFn<T> = dyn Fn(&OsStr) -> Result<T, String> + Send + Sync;
+
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Checked<T> {
+    type Value = T;
 
     fn parse_ref(
         &self,
         cmd: &Command,
         _arg: Option<&Arg>,
         value: &OsStr,
-    ) -> Result<KeyValue, clap::Error> {
-        let flag = self.flag;
-        let Some(entry) = value.to_str() else {
-            return Err(invalid(
-                cmd,
-                format!("invalid --{flag} value: it is not valid UTF-8"),
-            ));
-        };
-        let Some((k, v)) = entry.split_once('=') else {
-            let shown = if self.secret {
-                "(hidden)".to_owned()
-            } else {
-                format!("{entry:?}")
-            };
-            return Err(invalid(
-                cmd,
-                format!("invalid --{flag} value {shown}: expected key=value"),
-            ));
-        };
-        let shown = if self.secret {
-            format!("{:?}", format!("{k}=<hidden>"))
+    ) -> Result<T, clap::Error> {
+        (self.0)(value).map_err(|message| invalid(cmd, message))
+    }
+}
+
+/// Parses `--flag key=value`; with `secret`, the value is never shown in an error, and
+/// neither is an argument without `=` (it may be a bare secret).
+pub(crate) fn key_values(flag: &'static str, secret: bool) -> Checked<KeyValue> {
+    Checked(Arc::new(move |value| key_value(flag, secret, value)))
+}
+
+fn key_value(flag: &str, secret: bool, value: &OsStr) -> Result<KeyValue, String> {
+    let Some(entry) = value.to_str() else {
+        return Err(format!("invalid --{flag} value: it is not valid UTF-8"));
+    };
+    let Some((k, v)) = entry.split_once('=') else {
+        let shown = if secret {
+            "(hidden)".to_owned()
         } else {
             format!("{entry:?}")
         };
-        let (k, v) = (routing_core::trim(k), routing_core::trim(v));
-        if k.is_empty() {
-            return Err(invalid(
-                cmd,
-                format!("invalid --{flag} value {shown}: the key before '=' is blank"),
-            ));
-        }
-        if v.is_empty() {
-            return Err(invalid(
-                cmd,
-                format!("invalid --{flag} value {shown}: the value after '=' is blank"),
-            ));
-        }
-        Ok(KeyValue {
-            key: k.to_owned(),
-            value: v.to_owned(),
-        })
+        return Err(format!(
+            "invalid --{flag} value {shown}: expected key=value"
+        ));
+    };
+    let shown = if secret {
+        format!("{:?}", format!("{k}=<hidden>"))
+    } else {
+        format!("{entry:?}")
+    };
+    let (k, v) = (routing_core::trim(k), routing_core::trim(v));
+    if k.is_empty() {
+        return Err(format!(
+            "invalid --{flag} value {shown}: the key before '=' is blank"
+        ));
     }
+    if v.is_empty() {
+        return Err(format!(
+            "invalid --{flag} value {shown}: the value after '=' is blank"
+        ));
+    }
+    Ok(KeyValue {
+        key: k.to_owned(),
+        value: v.to_owned(),
+    })
 }
 
 /// `--doctrine-mode`: trimmed, any case, one of the tracker-store modes.
@@ -107,30 +111,51 @@ pub(crate) fn event_type(s: &str) -> Result<event_envelope::EventType, String> {
 
 /// `--server-url` / `SAAS_API_URL`: an http(s) URL with a host; a password in it is never
 /// shown in the error.
-#[derive(Clone)]
-pub(crate) struct ServerUrlParser;
-
-impl clap::builder::TypedValueParser for ServerUrlParser {
-    type Value = String;
-
-    fn parse_ref(
-        &self,
-        cmd: &Command,
-        _arg: Option<&Arg>,
-        value: &OsStr,
-    ) -> Result<String, clap::Error> {
+pub(crate) fn server_url() -> Checked<String> {
+    Checked(Arc::new(|value| {
         let text = value.to_string_lossy();
         let url = routing_core::trim(&text);
         if url.is_empty() {
-            return Err(invalid(
-                cmd,
+            return Err(
                 "--server-url (or SAAS_API_URL) is blank; pass the spec-kitty SaaS base URL"
                     .to_owned(),
-            ));
+            );
         }
-        tracker_client::check_target(url, false, true).map_err(|e| invalid(cmd, e.to_string()))?;
+        tracker_client::check_target(url, false, true).map_err(|e| {
+            format!("{e}; pass a base URL like --server-url https://spec-kitty.example")
+        })?;
         Ok(url.to_owned())
+    }))
+}
+
+/// `--auth-token` / `SAAS_AUTH_TOKEN`: visible ASCII only (a newline or a non-ASCII byte
+/// cannot go in a header, and retrying will not fix it); the value is never shown.
+pub(crate) fn token() -> Checked<String> {
+    Checked(Arc::new(|value| {
+        let Some(text) = value.to_str() else {
+            return Err("--auth-token (or SAAS_AUTH_TOKEN) is not valid UTF-8".to_owned());
+        };
+        let token = routing_core::trim(text);
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("--auth-token (or SAAS_AUTH_TOKEN) holds a space, a control character or a non-ASCII character; check how it was copied".to_owned());
+        }
+        Ok(token.to_owned())
+    }))
+}
+
+/// The longest value `map add` stores per field.
+pub(crate) const MAX_MAP_FIELD: usize = 2048;
+
+/// `--wp-id`, `--external-id`, `--external-key`, `--external-url`: at most
+/// [`MAX_MAP_FIELD`] characters, no control characters.
+pub(crate) fn map_field(s: &str) -> Result<String, String> {
+    if s.chars().count() > MAX_MAP_FIELD {
+        return Err(format!("at most {MAX_MAP_FIELD} characters"));
     }
+    if s.chars().any(char::is_control) {
+        return Err("control characters are not allowed".to_owned());
+    }
+    Ok(s.to_owned())
 }
 
 #[cfg(test)]
@@ -140,12 +165,9 @@ mod tests {
     use super::*;
 
     fn kv(secret: bool, s: &str) -> Result<KeyValue, String> {
-        KeyValueParser {
-            flag: "credential",
-            secret,
-        }
-        .parse_ref(&Command::new("t"), None, OsStr::new(s))
-        .map_err(|e| e.to_string())
+        key_values("credential", secret)
+            .parse_ref(&Command::new("t"), None, OsStr::new(s))
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -182,7 +204,7 @@ mod tests {
     #[test]
     fn server_urls_are_checked_without_echoing_a_password() {
         let p = |s: &str| {
-            ServerUrlParser
+            server_url()
                 .parse_ref(&Command::new("t"), None, OsStr::new(s))
                 .map_err(|e| e.to_string())
         };
@@ -191,50 +213,4 @@ mod tests {
         assert!(!err.contains("hunter2"), "{err}");
         assert!(p("   ").is_err());
     }
-}
-
-/// `--auth-token` / `SAAS_AUTH_TOKEN`: visible ASCII only (a newline or a non-ASCII byte
-/// cannot go in a header, and retrying will not fix it); the value is never shown.
-#[derive(Clone)]
-pub(crate) struct TokenParser;
-
-impl clap::builder::TypedValueParser for TokenParser {
-    type Value = String;
-
-    fn parse_ref(
-        &self,
-        cmd: &Command,
-        _arg: Option<&Arg>,
-        value: &OsStr,
-    ) -> Result<String, clap::Error> {
-        let Some(text) = value.to_str() else {
-            return Err(invalid(
-                cmd,
-                "--auth-token (or SAAS_AUTH_TOKEN) is not valid UTF-8".to_owned(),
-            ));
-        };
-        let token = routing_core::trim(text);
-        if !token.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(invalid(
-                cmd,
-                "--auth-token (or SAAS_AUTH_TOKEN) holds a space, a control character or a non-ASCII character; check how it was copied".to_owned(),
-            ));
-        }
-        Ok(token.to_owned())
-    }
-}
-
-/// The longest value `map add` stores per field.
-pub(crate) const MAX_MAP_FIELD: usize = 2048;
-
-/// `--wp-id`, `--external-id`, `--external-key`, `--external-url`: at most
-/// [`MAX_MAP_FIELD`] characters, no control characters.
-pub(crate) fn map_field(s: &str) -> Result<String, String> {
-    if s.chars().count() > MAX_MAP_FIELD {
-        return Err(format!("at most {MAX_MAP_FIELD} characters"));
-    }
-    if s.chars().any(char::is_control) {
-        return Err("control characters are not allowed".to_owned());
-    }
-    Ok(s.to_owned())
 }

@@ -126,3 +126,31 @@ impl<K: AsRef<str>, V: IntoCredentialRef> CredentialLookup for Vec<(K, V)> {
         self.as_slice().credential(key)
     }
 }
+
+/// A credential as text, the one way every consumer reads one: a string trimmed (ASCII
+/// and Unicode whitespace, as [`crate::trim`]), an integer as its decimal text; `None`
+/// when the key is absent, the string is blank, or the value is of another type.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use routing_core::{CredentialValue, credential_text};
+/// let mut c = BTreeMap::new();
+/// c.insert("team_id".to_string(), CredentialValue::Integer(42));
+/// c.insert("api_key".to_string(), CredentialValue::String("  k  ".into()));
+/// c.insert("blank".to_string(), CredentialValue::String(" ".into()));
+/// assert_eq!(credential_text(&c, "team_id").as_deref(), Some("42"));
+/// assert_eq!(credential_text(&c, "api_key").as_deref(), Some("k"));
+/// assert_eq!(credential_text(&c, "blank"), None);
+/// assert_eq!(credential_text(&c, "missing"), None);
+/// ```
+#[must_use]
+pub fn credential_text<C: CredentialLookup + ?Sized>(credentials: &C, key: &str) -> Option<String> {
+    match credentials.credential(key)? {
+        CredentialRef::Str(s) => {
+            let t = crate::trim(s);
+            (!t.is_empty()).then(|| t.to_owned())
+        }
+        CredentialRef::Int(i) => Some(i.to_string()),
+        CredentialRef::Other => None,
+    }
+}

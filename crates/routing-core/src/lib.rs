@@ -91,7 +91,9 @@ mod snapshot;
 mod text;
 mod wire;
 
-pub use credentials::{CredentialLookup, CredentialRef, CredentialValue, IntoCredentialRef};
+pub use credentials::{
+    CredentialLookup, CredentialRef, CredentialValue, IntoCredentialRef, credential_text,
+};
 pub use derive::{
     NotReady, ROUTING_TABLE, Readiness, Routing, RoutingRule, derive_routing, routing_readiness,
     routing_rule, wire_fields,

@@ -1,7 +1,7 @@
 //! Which given or binding token a session sends.
 
 use http_transport::Secret;
-use routing_core::{CredentialValue, credential_schema, trim};
+use routing_core::{credential_schema, credential_text, trim};
 use spec_kitty_home::Credentials;
 
 /// Where the token came from.
@@ -35,11 +35,7 @@ pub fn resolve_token(
     let keys: &[&str] =
         credential_schema(provider).map_or(&["access_token", "token"], |s| s.saas_token_keys());
     keys.iter().find_map(|k| {
-        let secret = match credentials.get(*k) {
-            Some(CredentialValue::String(s)) => non_blank(s),
-            Some(CredentialValue::Integer(i)) => Some(Secret::new(i.to_string())),
-            _ => None,
-        }?;
+        let secret = Secret::new(credential_text(credentials, k)?);
         Some((
             secret,
             if *k == "access_token" {

@@ -6,35 +6,15 @@ use divan::{Bencher, black_box};
 use routing_core::CredentialValue;
 use spec_kitty_home::{Credentials, ProjectIdentity, TrackerConfig};
 use tracker_client::{SnapshotSource, prepare};
-use tracker_store::{CanonicalIssue, IssueCache, IssueRef};
+use tracker_store::{CanonicalIssue, IssueCache};
 
 fn main() {
     divan::main();
 }
 
+/// The one benchmark issue (`tracker_store::sample_issue`).
 pub fn issue(i: usize) -> CanonicalIssue {
-    CanonicalIssue {
-        reference: IssueRef {
-            system: "jira".into(),
-            workspace: "acme.atlassian.net".into(),
-            id: format!("{:08}", 10_000 + i),
-            key: Some(format!("ACME-{i}")),
-            url: Some(format!("https://acme.atlassian.net/browse/ACME-{i}")),
-        },
-        title: format!("Issue number {i}: make the tracker snapshot publish route by resource"),
-        body: Some("A realistic body of a few sentences. ".repeat(8)),
-        status: ["todo", "in_progress", "done"][i % 3].into(),
-        issue_type: "story".into(),
-        priority: Some((i % 5) as i64),
-        assignees: vec!["dev@example.com".into()],
-        labels: vec!["tracker".into(), "routing".into()],
-        parent: None,
-        links: vec![],
-        custom_fields: Default::default(),
-        created_at: Some("2026-02-11T09:00:00+00:00".into()),
-        updated_at: Some("2026-02-12T10:00:00.123456Z".into()),
-        raw: None,
-    }
+    tracker_store::sample_issue(i)
 }
 
 fn source(project_key: Option<&str>) -> SnapshotSource {

@@ -205,21 +205,12 @@ impl Connector for JiraConnector {
         }
         let url = join_url(&self.base_url, "/rest/api/3/search/jql");
         let v = self.get("/rest/api/3/search/jql", &query)?;
-        let bad = |what: &str| ConnectorError::BadAnswer {
-            service: "Jira",
-            what: what.to_owned(),
-            url: redact_url(&url),
-        };
+        let bad = crate::bad_answer("Jira", redact_url(&url));
         let items = v
             .get("issues")
             .and_then(Value::as_array)
             .ok_or_else(|| bad("no `issues` list"))?;
-        let mut issues = Vec::with_capacity(items.len());
-        for item in items {
-            issues.push(
-                jira_issue(&self.base_url, item).ok_or_else(|| bad("an issue without an id"))?,
-            );
-        }
+        let issues = crate::map_items(items, &bad, |item| jira_issue(&self.base_url, item))?;
         let is_last = v.get("isLast").and_then(Value::as_bool).unwrap_or(false);
         let token = v
             .get("nextPageToken")

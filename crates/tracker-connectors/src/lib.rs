@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use http_transport::{RetryPolicy, Settings};
 use jiff::Timestamp;
-use routing_core::{CredentialValue, credential_schema, normalize_provider};
+use routing_core::{credential_schema, normalize_provider};
 use spec_kitty_home::Credentials;
 use tracker_store::CanonicalIssue;
 
@@ -111,17 +111,30 @@ pub fn connector_settings() -> Settings {
     }
 }
 
-/// A credential as trimmed text (integers as their decimal text); `None` when absent,
-/// blank or of another type.
-pub(crate) fn text(credentials: &Credentials, key: &str) -> Option<String> {
-    match credentials.get(key) {
-        Some(CredentialValue::String(s)) => {
-            let t = routing_core::trim(s);
-            (!t.is_empty()).then(|| t.to_owned())
-        }
-        Some(CredentialValue::Integer(i)) => Some(i.to_string()),
-        _ => None,
+/// A [`ConnectorError::BadAnswer`] maker for one answer of `service` at `url`.
+pub(crate) fn bad_answer(service: &'static str, url: String) -> impl Fn(&str) -> ConnectorError {
+    move |what| ConnectorError::BadAnswer {
+        service,
+        what: what.to_owned(),
+        url: url.clone(),
     }
+}
+
+/// A page's items mapped to issues; an item without an id makes the whole answer bad.
+pub(crate) fn map_items(
+    items: &[serde_json::Value],
+    bad: &impl Fn(&str) -> ConnectorError,
+    map: impl Fn(&serde_json::Value) -> Option<CanonicalIssue>,
+) -> Result<Vec<CanonicalIssue>, ConnectorError> {
+    items
+        .iter()
+        .map(|item| map(item).ok_or_else(|| bad("an issue without an id")))
+        .collect()
+}
+
+/// A credential as trimmed text (`routing_core::credential_text`).
+pub(crate) fn text(credentials: &Credentials, key: &str) -> Option<String> {
+    routing_core::credential_text(credentials, key)
 }
 
 /// The connector of a binding: the provider's credentials are checked against its schema

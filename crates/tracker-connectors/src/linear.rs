@@ -199,11 +199,7 @@ impl Connector for LinearConnector {
                 detail,
             });
         }
-        let bad = |what: &str| ConnectorError::BadAnswer {
-            service: "Linear",
-            what: what.to_owned(),
-            url: url.clone(),
-        };
+        let bad = crate::bad_answer("Linear", url.clone());
         let issues = answer
             .json()
             .and_then(|v| v.pointer("/data/issues"))
@@ -212,12 +208,7 @@ impl Connector for LinearConnector {
             .get("nodes")
             .and_then(Value::as_array)
             .ok_or_else(|| bad("no issues.nodes list"))?;
-        let mut out = Vec::with_capacity(nodes.len());
-        for node in nodes {
-            out.push(
-                linear_issue(&self.workspace, node).ok_or_else(|| bad("an issue without an id"))?,
-            );
-        }
+        let out = crate::map_items(nodes, &bad, |node| linear_issue(&self.workspace, node))?;
         let info = issues.get("pageInfo");
         let has_next = info
             .and_then(|i| i.get("hasNextPage"))

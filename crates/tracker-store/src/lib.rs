@@ -7,6 +7,7 @@
 //!   [`binding_cache_path`]), one module per table: the issues and the per-page pull
 //!   write, the checkpoints, the work-package mappings.
 //! - The issue vocabulary: [`CanonicalIssue`], [`IssueStatus`], [`IssueType`].
+//! - Feature `bench`: `sample_issue`, the one issue every publish benchmark caches.
 //!
 //! Everything else spec-kitty keeps on disk (config, credentials, the binding, locks,
 //! atomic writes, times) is `spec-kitty-home`'s.
@@ -22,6 +23,8 @@
 mod cache;
 mod canonical;
 mod error;
+#[cfg(feature = "bench")]
+mod sample;
 
 pub use cache::{
     BUSY_TIMEOUT, CanonicalIssue, Checkpoint, IssueCache, IssueRef, IssueRow, Mapping, PageCounts,
@@ -29,6 +32,8 @@ pub use cache::{
 };
 pub use canonical::{IssueStatus, IssueType};
 pub use error::{HomeError, Result, StoreError};
+#[cfg(feature = "bench")]
+pub use sample::sample_issue;
 
 use routing_core::CredentialValue;
 use spec_kitty_home::{Binding, Credentials, SpecKittyHome};

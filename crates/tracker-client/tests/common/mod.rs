@@ -12,7 +12,7 @@ use routing_core::CredentialValue;
 use serde_json::Value;
 use spec_kitty_home::{Credentials, ProjectIdentity, TrackerConfig};
 use tracker_client::SnapshotSource;
-use tracker_store::{CanonicalIssue, Checkpoint, IssueCache, IssueRef};
+use tracker_store::{CanonicalIssue, IssueCache, IssueRef};
 
 pub(crate) struct Env {
     pub(crate) dir: tempfile::TempDir,
@@ -71,46 +71,9 @@ pub(crate) fn issue(system: &str, workspace: &str, id: &str, title: &str) -> Can
 }
 
 /// Seeds a cache from a snapshot fixture's payload; returns the source of its binding.
-pub(crate) fn seed_from_fixture(cache: &mut IssueCache, doc: &Value) -> SnapshotSource {
-    let p = &doc["payload"];
-    for i in p["issues"].as_array().unwrap() {
-        let mut full = i.clone();
-        let obj = full.as_object_mut().unwrap();
-        for (k, v) in [
-            ("parent", Value::Null),
-            ("links", Value::Array(vec![])),
-            ("custom_fields", Value::Object(Default::default())),
-            ("created_at", Value::Null),
-            ("raw", Value::Null),
-        ] {
-            obj.insert(k.into(), v);
-        }
-        let issue: CanonicalIssue = serde_json::from_value(full).unwrap();
-        cache
-            .upsert_issue(&issue, "2026-02-12T00:00:00+00:00")
-            .unwrap();
-    }
-    for m in p["mappings"].as_array().unwrap() {
-        let r = IssueRef {
-            system: m["system"].as_str().unwrap().into(),
-            workspace: m["workspace"].as_str().unwrap().into(),
-            id: m["external_id"].as_str().unwrap().into(),
-            key: m["external_key"].as_str().map(Into::into),
-            url: m["external_url"].as_str().map(Into::into),
-        };
-        let wp = m["wp_id"].as_str().unwrap();
-        cache
-            .upsert_mapping(wp, &r, m["created_at"].as_str().unwrap())
-            .unwrap();
-        cache
-            .upsert_mapping(wp, &r, m["updated_at"].as_str().unwrap())
-            .unwrap();
-    }
-    let b = &doc["binding"];
-    let provider = b["provider"].as_str().unwrap();
-    let workspace = b["workspace"].as_str().unwrap();
-    let credentials: Credentials = b["credentials"]
-        .as_object()
+/// A binding's credentials as a fixture's JSON object lists them.
+pub(crate) fn creds_from_json(v: &Value) -> Credentials {
+    v.as_object()
         .unwrap()
         .iter()
         .map(|(k, v)| {
@@ -121,38 +84,5 @@ pub(crate) fn seed_from_fixture(cache: &mut IssueCache, doc: &Value) -> Snapshot
             };
             (k.clone(), v)
         })
-        .collect();
-    let cp = &p["checkpoint"];
-    if !cp["cursor"].is_null() || !cp["updated_since"].is_null() {
-        let key = format!(
-            "{}:{}",
-            routing_core::normalize_provider(provider),
-            workspace
-        );
-        cache
-            .set_checkpoint(
-                &key,
-                &Checkpoint {
-                    cursor: cp["cursor"].as_str().map(Into::into),
-                    updated_since: cp["updated_since"].as_str().map(Into::into),
-                },
-            )
-            .unwrap();
-    }
-    let config = TrackerConfig {
-        provider: Some(provider.into()),
-        workspace: Some(workspace.into()),
-        doctrine_mode: p["doctrine_mode"].as_str().unwrap().into(),
-        field_owners: p["doctrine_field_owners"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-            .collect(),
-    };
-    let identity = ProjectIdentity {
-        uuid: p["project_uuid"].as_str().map(Into::into),
-        slug: p["project_slug"].as_str().map(Into::into),
-    };
-    SnapshotSource::new(&config, identity, &credentials).unwrap()
+        .collect()
 }

@@ -115,6 +115,31 @@ impl std::ops::AddAssign for PageCounts {
     }
 }
 
+/// Inserts an issue row or replaces every column of the one with its identity.
+const UPSERT_ISSUE: &str =
+    "INSERT INTO tracker_issues(identity, system, workspace, issue_id, payload, updated_at)
+     VALUES(?1, ?2, ?3, ?4, ?5, ?6)
+     ON CONFLICT(identity) DO UPDATE SET
+        system = excluded.system, workspace = excluded.workspace,
+        issue_id = excluded.issue_id, payload = excluded.payload,
+        updated_at = excluded.updated_at";
+
+/// Each issue with its identity and stored payload, checked before anything is written.
+fn payload_rows<'i, I>(issues: I) -> Result<Vec<(String, &'i CanonicalIssue, String)>>
+where
+    I: IntoIterator<Item = &'i CanonicalIssue>,
+{
+    issues
+        .into_iter()
+        .map(|issue| {
+            let identity = issue.reference.identity()?;
+            let payload =
+                serde_json::to_string(issue).map_err(|e| StoreError::InvalidRef(e.to_string()))?;
+            Ok((identity, issue, payload))
+        })
+        .collect()
+}
+
 impl IssueCache {
     /// Inserts or replaces an issue; `now` is the row's write time (ISO 8601).
     ///
@@ -135,22 +160,9 @@ impl IssueCache {
         issues: impl IntoIterator<Item = &'i CanonicalIssue>,
         now: &str,
     ) -> Result<usize> {
-        let mut rows = Vec::new();
-        for issue in issues {
-            let identity = issue.reference.identity()?;
-            let payload =
-                serde_json::to_string(issue).map_err(|e| StoreError::InvalidRef(e.to_string()))?;
-            rows.push((identity, issue, payload));
-        }
+        let rows = payload_rows(issues)?;
         self.write(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO tracker_issues(identity, system, workspace, issue_id, payload, updated_at)
-                 VALUES(?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(identity) DO UPDATE SET
-                    system = excluded.system, workspace = excluded.workspace,
-                    issue_id = excluded.issue_id, payload = excluded.payload,
-                    updated_at = excluded.updated_at",
-            )?;
+            let mut stmt = tx.prepare_cached(UPSERT_ISSUE)?;
             for (identity, issue, payload) in &rows {
                 let r = &issue.reference;
                 stmt.execute(params![identity, r.system, r.workspace, r.id, payload, now])?;
@@ -174,25 +186,14 @@ impl IssueCache {
         checkpoint_key: &str,
         checkpoint: &Checkpoint,
     ) -> Result<PageCounts> {
-        let mut rows = Vec::with_capacity(issues.len());
-        for issue in issues {
-            let identity = issue.reference.identity()?;
-            let payload =
-                serde_json::to_string(issue).map_err(|e| StoreError::InvalidRef(e.to_string()))?;
-            rows.push((identity, issue, payload));
-        }
+        let rows = payload_rows(issues)?;
         self.write(|tx| {
             let mut counts = PageCounts::default();
             let mut existing = tx.prepare_cached(
                 "SELECT payload FROM tracker_issues WHERE identity = ?1",
             )?;
             let mut upsert = tx.prepare_cached(
-                "INSERT INTO tracker_issues(identity, system, workspace, issue_id, payload, updated_at)
-                 VALUES(?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT(identity) DO UPDATE SET
-                    system = excluded.system, workspace = excluded.workspace,
-                    issue_id = excluded.issue_id, payload = excluded.payload,
-                    updated_at = excluded.updated_at",
+                UPSERT_ISSUE,
             )?;
             for (identity, issue, payload) in &rows {
                 let old: Option<String> = existing

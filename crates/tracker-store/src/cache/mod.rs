@@ -157,19 +157,12 @@ impl IssueCache {
             create_private_dir(dir)?;
         }
         let err = |e| classify(path, e);
-        let conn = Connection::open_with_flags(
+        let cache = Self::connect(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(err)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
-        let cache = IssueCache {
-            path: path.to_path_buf(),
-            conn,
-        };
-        cache.check_schema()?;
+        )?;
         let mode: String = cache
             .conn
             .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
@@ -196,11 +189,16 @@ impl IssueCache {
                 conn,
             });
         }
-        let conn = Connection::open_with_flags(
+        Self::connect(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(err)?;
+    }
+
+    /// Opens `path` with `flags`, the busy timeout set and the schema checked.
+    fn connect(path: &Path, flags: OpenFlags) -> Result<IssueCache> {
+        let err = |e| classify(path, e);
+        let conn = Connection::open_with_flags(path, flags).map_err(err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
         let cache = IssueCache {
             path: path.to_path_buf(),
