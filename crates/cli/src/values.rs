@@ -102,7 +102,7 @@ pub(crate) fn doctrine_mode(s: &str) -> Result<String, String> {
     }
 }
 
-/// `--type`: one of the 8 event types (exact spelling).
+/// `--type`: one of the 12 event types (exact spelling).
 pub(crate) fn event_type(s: &str) -> Result<event_envelope::EventType, String> {
     s.trim()
         .parse()

@@ -67,6 +67,10 @@ pub fn aggregate_type_of(event_type: EventType) -> &'static str {
         | EventType::WPAssigned
         | EventType::HistoryAdded
         | EventType::DependencyResolved => "WorkPackage",
+        EventType::MissionDossierArtifactIndexed
+        | EventType::MissionDossierArtifactMissing
+        | EventType::MissionDossierSnapshotComputed
+        | EventType::MissionDossierParityDriftDetected => "MissionDossier",
     }
 }
 

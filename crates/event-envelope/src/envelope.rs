@@ -76,7 +76,7 @@ pub const FIELDS: [FieldSpec; 15] = [
 pub struct Envelope {
     /// ULID of this event.
     pub event_id: String,
-    /// One of the 8 event types.
+    /// One of the 12 event types.
     pub event_type: String,
     /// The WP id, feature slug or other aggregate this event is about.
     pub aggregate_id: String,

@@ -5,7 +5,7 @@
 //! - [`Envelope`]: the 15-field envelope, in wire order, nullable fields always present.
 //!   Parsing ([`Envelope::from_value`]) is strict about shape and names the offending key.
 //! - The contract's rules ([`Envelope::validate`]): ULIDs, aggregate types, ISO 8601
-//!   timestamps, UUID v4, commit SHAs, repo slugs, and the payload rules of the 8 event
+//!   timestamps, UUID v4, commit SHAs, repo slugs, and the payload rules of the 12 event
 //!   types ([`EventType`], [`PAYLOAD_RULES`]). Every failure is a [`ValidationError`] naming
 //!   field and rule.
 //! - The batch API types ([`BatchRequest`], [`BatchResponse`], [`Http400Body`]) and error

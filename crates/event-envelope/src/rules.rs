@@ -1,4 +1,6 @@
-//! The contract's rules: envelope field rules, the 8 event types and their payload rules.
+//! The contract's rules: envelope field rules, the 12 event types and their payload rules,
+//! as the Python CLI 2.1.0 emitter (`specify_cli/sync/emitter.py`, `_PAYLOAD_RULES` and
+//! `VALID_AGGREGATE_TYPES`) checks them before it queues an event.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,23 +10,25 @@ use serde_json::{Map, Value};
 use crate::envelope::Envelope;
 use crate::formats;
 
-/// The lanes a work package moves through (the 7-lane set).
-pub const LANES: [&str; 7] = [
+/// The lanes a work package moves through: the 8 lanes of the Python CLI's emitter
+/// (`approved` included, between review and done).
+pub const LANES: [&str; 8] = [
     "planned",
     "claimed",
     "in_progress",
     "for_review",
+    "approved",
     "done",
     "blocked",
     "canceled",
 ];
 
-/// The aggregate types.
-pub const AGGREGATE_TYPES: [&str; 2] = ["WorkPackage", "Feature"];
+/// The aggregate types (`MissionDossier` for the dossier events).
+pub const AGGREGATE_TYPES: [&str; 3] = ["WorkPackage", "Feature", "MissionDossier"];
 
 macro_rules! event_types {
     ($($variant:ident),* $(,)?) => {
-        /// The 8 event types of the contract.
+        /// The 12 event types the Python CLI's emitter accepts.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum EventType {
             $(
@@ -35,7 +39,7 @@ macro_rules! event_types {
 
         impl EventType {
             /// Every event type.
-            pub const ALL: [EventType; 8] = [$(EventType::$variant),*];
+            pub const ALL: [EventType; 12] = [$(EventType::$variant),*];
 
             /// The wire name.
             #[must_use]
@@ -57,6 +61,10 @@ event_types!(
     HistoryAdded,
     ErrorLogged,
     DependencyResolved,
+    MissionDossierArtifactIndexed,
+    MissionDossierArtifactMissing,
+    MissionDossierSnapshotComputed,
+    MissionDossierParityDriftDetected,
 );
 
 impl fmt::Display for EventType {
@@ -65,7 +73,7 @@ impl fmt::Display for EventType {
     }
 }
 
-/// A string that is not one of the 8 event types; it carries the string.
+/// A string that is not one of the 12 event types; it carries the string.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown event type {0:?}; use one of: {list}", list = EventType::ALL.map(EventType::as_str).join(", "))]
 pub struct UnknownEventType(pub String);
@@ -87,7 +95,7 @@ pub enum Rule {
     Ulid,
     /// One of a fixed set of strings.
     OneOf(&'static [&'static str]),
-    /// One of the 8 event types.
+    /// One of the 12 event types.
     KnownEventType,
     /// ISO 8601 date-time with an explicit offset.
     Iso8601WithOffset,
@@ -115,6 +123,16 @@ pub enum Rule {
     FeatureSlug,
     /// `^\d{3}$`.
     FeatureNumber,
+    /// 64 lowercase hex characters (a SHA-256).
+    Sha256Hex,
+    /// A JSON object.
+    Object,
+    /// A JSON object or null.
+    NullableObject,
+    /// A JSON list (any items).
+    List,
+    /// `true` or `false`.
+    Bool,
     /// A required payload key is absent.
     Required,
 }
@@ -144,6 +162,11 @@ impl fmt::Display for Rule {
             Rule::WpIdList => f.write_str("must be a list of WP ids (^WP\\d{2}$)"),
             Rule::FeatureSlug => f.write_str("must be a feature slug (^\\d{3}-[a-z0-9-]+$)"),
             Rule::FeatureNumber => f.write_str("must be a feature number (^\\d{3}$)"),
+            Rule::Sha256Hex => f.write_str("must be 64 lowercase hex characters (a SHA-256)"),
+            Rule::Object => f.write_str("must be an object"),
+            Rule::NullableObject => f.write_str("must be an object or null"),
+            Rule::List => f.write_str("must be a list"),
+            Rule::Bool => f.write_str("must be true or false"),
             Rule::Required => f.write_str("missing required field"),
         }
     }
@@ -175,6 +198,13 @@ impl Rule {
             }),
             Rule::FeatureSlug => s.is_some_and(formats::is_feature_slug),
             Rule::FeatureNumber => s.is_some_and(formats::is_feature_number),
+            Rule::Sha256Hex => s.is_some_and(|s| {
+                s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            }),
+            Rule::Object => value.is_object(),
+            Rule::NullableObject => value.is_null() || value.is_object(),
+            Rule::List => value.is_array(),
+            Rule::Bool => value.is_boolean(),
             Rule::Required => true,
         }
     }
@@ -193,9 +223,12 @@ pub struct PayloadRules {
 }
 
 const ERROR_TYPES: &[&str] = &["validation", "runtime", "network", "auth", "unknown"];
+const ARTIFACT_CLASSES: &[&str] = &[
+    "input", "workflow", "output", "evidence", "policy", "runtime", "other",
+];
 
-/// The payload rules of the 8 event types.
-pub const PAYLOAD_RULES: [PayloadRules; 8] = [
+/// The payload rules of the 12 event types, in [`EventType::ALL`] order.
+pub const PAYLOAD_RULES: [PayloadRules; 12] = [
     PayloadRules {
         event_type: EventType::WPStatusChanged,
         required: &["wp_id", "from_lane", "to_lane"],
@@ -205,6 +238,7 @@ pub const PAYLOAD_RULES: [PayloadRules; 8] = [
             ("to_lane", Rule::OneOf(&LANES)),
             ("actor", Rule::NullableString),
             ("feature_slug", Rule::NullableString),
+            ("policy_metadata", Rule::NullableObject),
         ],
     },
     PayloadRules {
@@ -287,6 +321,94 @@ pub const PAYLOAD_RULES: [PayloadRules; 8] = [
                 "resolution_type",
                 Rule::OneOf(&["completed", "skipped", "merged"]),
             ),
+        ],
+    },
+    PayloadRules {
+        event_type: EventType::MissionDossierArtifactIndexed,
+        required: &[
+            "feature_slug",
+            "artifact_key",
+            "artifact_class",
+            "relative_path",
+            "content_hash_sha256",
+            "size_bytes",
+            "required_status",
+        ],
+        validators: &[
+            ("feature_slug", Rule::NonEmptyString),
+            ("artifact_key", Rule::NonEmptyString),
+            ("artifact_class", Rule::OneOf(ARTIFACT_CLASSES)),
+            ("relative_path", Rule::NonEmptyString),
+            ("content_hash_sha256", Rule::Sha256Hex),
+            ("size_bytes", Rule::NonNegativeInteger),
+            ("wp_id", Rule::NullableString),
+            ("step_id", Rule::NullableString),
+            ("required_status", Rule::OneOf(&["required", "optional"])),
+        ],
+    },
+    PayloadRules {
+        event_type: EventType::MissionDossierArtifactMissing,
+        required: &[
+            "feature_slug",
+            "artifact_key",
+            "artifact_class",
+            "expected_path_pattern",
+            "reason_code",
+            "blocking",
+        ],
+        validators: &[
+            ("feature_slug", Rule::NonEmptyString),
+            ("artifact_key", Rule::NonEmptyString),
+            ("artifact_class", Rule::OneOf(ARTIFACT_CLASSES)),
+            ("expected_path_pattern", Rule::NonEmptyString),
+            (
+                "reason_code",
+                Rule::OneOf(&[
+                    "not_found",
+                    "unreadable",
+                    "invalid_format",
+                    "deleted_after_scan",
+                ]),
+            ),
+            ("reason_detail", Rule::NullableString),
+            ("blocking", Rule::Bool),
+        ],
+    },
+    PayloadRules {
+        event_type: EventType::MissionDossierSnapshotComputed,
+        required: &[
+            "feature_slug",
+            "parity_hash_sha256",
+            "artifact_counts",
+            "completeness_status",
+            "snapshot_id",
+        ],
+        validators: &[
+            ("feature_slug", Rule::NonEmptyString),
+            ("parity_hash_sha256", Rule::Sha256Hex),
+            ("artifact_counts", Rule::Object),
+            (
+                "completeness_status",
+                Rule::OneOf(&["complete", "incomplete", "unknown"]),
+            ),
+            ("snapshot_id", Rule::NonEmptyString),
+        ],
+    },
+    PayloadRules {
+        event_type: EventType::MissionDossierParityDriftDetected,
+        required: &[
+            "feature_slug",
+            "local_parity_hash",
+            "baseline_parity_hash",
+            "severity",
+        ],
+        validators: &[
+            ("feature_slug", Rule::NonEmptyString),
+            ("local_parity_hash", Rule::Sha256Hex),
+            ("baseline_parity_hash", Rule::Sha256Hex),
+            ("missing_in_local", Rule::List),
+            ("missing_in_baseline", Rule::List),
+            ("severity", Rule::OneOf(&["info", "warning", "error"])),
         ],
     },
 ];
@@ -396,7 +518,7 @@ pub fn validate_payload(
 }
 
 impl Envelope {
-    /// The event type, if it is one of the 8.
+    /// The event type, if it is one of the 12.
     #[must_use]
     pub fn known_event_type(&self) -> Option<EventType> {
         self.event_type.parse().ok()

@@ -50,8 +50,24 @@ fn valid_payload(t: EventType) -> Value {
         }
         EventType::DependencyResolved => json!({"wp_id": "WP01", "dependency_wp_id": "WP02",
             "resolution_type": "merged"}),
+        EventType::MissionDossierArtifactIndexed => json!({"feature_slug": "048-x",
+            "artifact_key": "spec", "artifact_class": "input", "relative_path": "spec.md",
+            "content_hash_sha256": SHA, "size_bytes": 12, "wp_id": null, "step_id": null,
+            "required_status": "required"}),
+        EventType::MissionDossierArtifactMissing => json!({"feature_slug": "048-x",
+            "artifact_key": "plan", "artifact_class": "workflow",
+            "expected_path_pattern": "plan.md", "reason_code": "not_found",
+            "reason_detail": null, "blocking": true}),
+        EventType::MissionDossierSnapshotComputed => json!({"feature_slug": "048-x",
+            "parity_hash_sha256": SHA, "artifact_counts": {"total": 3},
+            "completeness_status": "incomplete", "snapshot_id": "snap-1"}),
+        EventType::MissionDossierParityDriftDetected => json!({"feature_slug": "048-x",
+            "local_parity_hash": SHA, "baseline_parity_hash": SHA, "missing_in_local": [],
+            "missing_in_baseline": ["plan"], "severity": "warning"}),
     }
 }
+
+const SHA: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// A value that breaks `rule`.
 fn bad_value(rule: &Rule) -> Value {
@@ -131,12 +147,13 @@ fn nullable_payload_strings_accept_null_and_strings() {
 }
 
 #[test]
-fn lanes_are_the_seven_lane_set() {
+fn lanes_are_the_eight_lanes_of_the_python_emitter() {
     for lane in [
         "planned",
         "claimed",
         "in_progress",
         "for_review",
+        "approved",
         "done",
         "blocked",
         "canceled",
@@ -145,7 +162,7 @@ fn lanes_are_the_seven_lane_set() {
         p["to_lane"] = json!(lane);
         envelope("WPStatusChanged", p).validate().unwrap();
     }
-    for lane in ["approved", "Done", "in-progress", ""] {
+    for lane in ["archived", "Done", "in-progress", "APPROVED", ""] {
         let mut p = valid_payload(EventType::WPStatusChanged);
         p["from_lane"] = json!(lane);
         assert!(envelope("WPStatusChanged", p).validate().is_err(), "{lane}");
@@ -191,6 +208,7 @@ fn envelope_field_rules_accept_and_reject() {
         ("causation_id", Value::Null, true),
         ("causation_id", json!("01JMBY7K8N3QRVX2DPFG5HWT4I"), false),
         ("aggregate_type", json!("Feature"), true),
+        ("aggregate_type", json!("MissionDossier"), true),
         ("aggregate_type", json!("workpackage"), false),
         ("timestamp", json!("2026-02-12T10:00:00.5-08:00"), true),
         ("timestamp", json!("2026-02-12T10:00:00Z"), true),
@@ -242,9 +260,10 @@ const CONTRACT: &[(&str, &[&str], &[(&str, &str, &str)])] = &[
         &[
             ("wp_id", r#""WP1""#, r#""WP07""#),
             ("from_lane", r#""doing""#, r#""for_review""#),
-            ("to_lane", r#""Done""#, r#""canceled""#),
+            ("to_lane", r#""Done""#, r#""approved""#),
             ("actor", "3", "null"),
             ("feature_slug", "false", r#""x""#),
+            ("policy_metadata", r#""strict""#, r#"{"mode": "x"}"#),
         ],
     ),
     (
@@ -322,6 +341,99 @@ const CONTRACT: &[(&str, &[&str], &[(&str, &str, &str)])] = &[
             ("wp_id", r#""WP100""#, r#""WP10""#),
             ("dependency_wp_id", r#""WPxx""#, r#""WP02""#),
             ("resolution_type", r#""abandoned""#, r#""skipped""#),
+        ],
+    ),
+    (
+        "MissionDossierArtifactIndexed",
+        &[
+            "feature_slug",
+            "artifact_key",
+            "artifact_class",
+            "relative_path",
+            "content_hash_sha256",
+            "size_bytes",
+            "required_status",
+        ],
+        &[
+            ("feature_slug", r#""""#, r#""048-x""#),
+            ("artifact_key", r#""""#, r#""spec""#),
+            ("artifact_class", r#""code""#, r#""evidence""#),
+            ("relative_path", r#""""#, r#""a/b.md""#),
+            (
+                "content_hash_sha256",
+                r#""ABC""#,
+                r#""0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef""#,
+            ),
+            ("size_bytes", "-1", "0"),
+            ("wp_id", "1", r#""WP01""#),
+            ("step_id", "[]", "null"),
+            ("required_status", r#""maybe""#, r#""optional""#),
+        ],
+    ),
+    (
+        "MissionDossierArtifactMissing",
+        &[
+            "feature_slug",
+            "artifact_key",
+            "artifact_class",
+            "expected_path_pattern",
+            "reason_code",
+            "blocking",
+        ],
+        &[
+            ("feature_slug", "null", r#""048-x""#),
+            ("artifact_key", r#""""#, r#""plan""#),
+            ("artifact_class", r#""Input""#, r#""policy""#),
+            ("expected_path_pattern", r#""""#, r#""*.md""#),
+            ("reason_code", r#""gone""#, r#""deleted_after_scan""#),
+            ("reason_detail", "{}", r#""moved""#),
+            ("blocking", r#""yes""#, "false"),
+        ],
+    ),
+    (
+        "MissionDossierSnapshotComputed",
+        &[
+            "feature_slug",
+            "parity_hash_sha256",
+            "artifact_counts",
+            "completeness_status",
+            "snapshot_id",
+        ],
+        &[
+            ("feature_slug", r#""""#, r#""048-x""#),
+            (
+                "parity_hash_sha256",
+                r#""00""#,
+                r#""ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff""#,
+            ),
+            ("artifact_counts", "[]", "{}"),
+            ("completeness_status", r#""done""#, r#""complete""#),
+            ("snapshot_id", r#""""#, r#""s""#),
+        ],
+    ),
+    (
+        "MissionDossierParityDriftDetected",
+        &[
+            "feature_slug",
+            "local_parity_hash",
+            "baseline_parity_hash",
+            "severity",
+        ],
+        &[
+            ("feature_slug", r#""""#, r#""048-x""#),
+            (
+                "local_parity_hash",
+                "null",
+                r#""1111111111111111111111111111111111111111111111111111111111111111""#,
+            ),
+            (
+                "baseline_parity_hash",
+                r#""xyz""#,
+                r#""2222222222222222222222222222222222222222222222222222222222222222""#,
+            ),
+            ("missing_in_local", r#""plan""#, r#"["plan"]"#),
+            ("missing_in_baseline", "{}", "[]"),
+            ("severity", r#""fatal""#, r#""error""#),
         ],
     ),
 ];
