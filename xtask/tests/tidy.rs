@@ -356,7 +356,6 @@ fn no_library_string_names_a_command_or_a_flag() {
                     "spec-kitty sync now",
                     "spec-kitty auth login",
                     "spec-kitty events emit",
-                    " --",
                 ] {
                     assert!(
                         !line.contains(word),
@@ -365,6 +364,16 @@ fn no_library_string_names_a_command_or_a_flag() {
                         line.trim()
                     );
                 }
+                // A flag: ` --` and a letter (` ---` is YAML, not a flag).
+                let flag = line
+                    .match_indices(" --")
+                    .any(|(i, _)| line[i + 3..].starts_with(|c: char| c.is_ascii_lowercase()));
+                assert!(
+                    !flag,
+                    "{}: a library string names a flag: {}",
+                    f.display(),
+                    line.trim()
+                );
             }
         }
     }
