@@ -64,7 +64,11 @@ pub(crate) fn timed(cmd: &mut Command) -> Result<(f64, Option<u64>)> {
             "the run failed: {}",
             stderr
                 .lines()
-                .rfind(|l| !l.starts_with("maxrss_kib=") && !l.contains("exit status"))
+                .rfind(|l| {
+                    !l.starts_with("maxrss_kib=")
+                        && !l.contains("exit status")
+                        && !l.starts_with("Command exited with")
+                })
                 .unwrap_or("")
         );
     }

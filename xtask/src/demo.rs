@@ -140,6 +140,44 @@ fn events(bin: &Path, url: &str, server: &ContractServer) -> Result<()> {
     Ok(())
 }
 
+/// Imports the lane history of a project the Python CLI 2.1.0 produced (three work packages
+/// moved through every lane, `approved` included) and uploads it.
+fn history(bin: &Path, url: &str, server: &ContractServer) -> Result<()> {
+    println!("== 5. History import: a project's lane log as events, exactly once");
+    let (_tmp, home, project) = crate::scratch::scratch_project("")?;
+    let fixture = crate::repo_root().join("crates/lane-log/tests/data/python-2.1.0");
+    copy_dir(&fixture, &project)?;
+    run_cli(
+        bin,
+        &home,
+        &project,
+        &["sync", "import-history", "--dry-run"],
+    )?;
+    run_cli(bin, &home, &project, &["sync", "import-history"])?;
+    run_cli(bin, &home, &project, &["sync", "import-history"])?;
+    let before = server.accepted_event_ids().len();
+    run_cli(bin, &home, &project, &["sync", "now", "--server-url", url])?;
+    println!(
+        "  the server accepted {} imported events\n",
+        server.accepted_event_ids().len() - before
+    );
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target)?;
+        } else {
+            std::fs::copy(e.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs the CLI, prints the command (secrets hidden) and its output; whether it succeeded.
 fn run_shown(bin: &Path, home: &Path, project: &Path, args: &[&str]) -> Result<bool> {
     let shown: Vec<String> = args
@@ -351,9 +389,10 @@ pub(crate) fn run() -> Result<()> {
         );
     }
     events(&bin, &url, &server)?;
+    history(&bin, &url, &server)?;
     server.shutdown();
     println!(
-        "done: two pulls, three publishes and an event upload, all local; the temporary projects and homes are removed."
+        "done: two pulls, three publishes, an event upload and a history import, all local; the temporary projects and homes are removed."
     );
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! - `freeze-fixtures`: rewrite `fixtures/MANIFEST.blake3` after a deliberate fixture change.
 //! - `bench-publish`: a whole publish of N issues, ours beside the Python CLI's.
 //! - `bench-upload`: a whole `sync now` of N queued events, ours beside the Python CLI's.
+//! - `bench-import`: a whole `sync import-history` of a lane log of N rows.
 //!
 //! This crate is the workspace's tooling edge: it may print, read files and spawn processes.
 //! It is never a dependency of a library crate.
@@ -13,6 +14,7 @@
 #![allow(clippy::disallowed_methods)] // tooling lays out demo and benchmark files directly
 
 mod bench;
+mod bench_import;
 mod bench_publish;
 mod bench_upload;
 mod contracts;
@@ -35,6 +37,9 @@ tasks:
   bench-upload [N] [--python PATH] [--runs K]
                     time a whole `sync now` of N queued events (default 100000) to the
                     reference receiver and to a minimal sink, ours and the Python CLI's
+  bench-import [N] [--runs K]
+                    time a whole `sync import-history` of a lane log of N rows (default
+                    100000): events/s and peak RSS
 
 check-contracts and freeze-fixtures take [--root DIR] to work on another checkout (default:
 this repository)";
@@ -51,6 +56,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(),
         Some("bench-publish") => bench_publish::run(&args[1..]),
         Some("bench-upload") => bench_upload::run(&args[1..]),
+        Some("bench-import") => bench_import::run(&args[1..]),
         Some(task @ ("check-contracts" | "freeze-fixtures")) => {
             let root = match &args[1..] {
                 [] => repo_root(),

@@ -230,6 +230,25 @@ pub(crate) enum SyncCmd {
     /// Events the server rejected for good.
     #[command(subcommand)]
     Failed(FailedCmd),
+    /// Queue the project's lane history (kitty-specs/*/status.events.jsonl, meta.json,
+    /// tasks/WP*.md) as events, exactly once; upload them with `sync now`.
+    ImportHistory(ImportHistoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportHistoryArgs {
+    /// Only this feature (directory name or slug; repeatable).
+    #[arg(long = "feature", value_name = "SLUG")]
+    pub(crate) features: Vec<String>,
+    /// Only events at or after this time (ISO 8601 with an offset, or a date: UTC midnight).
+    #[arg(long, value_name = "TIME", value_parser = crate::values::since)]
+    pub(crate) since: Option<jiff::Timestamp>,
+    /// Print what would be queued (counts; with --json the envelopes) and write nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

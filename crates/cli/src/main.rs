@@ -10,6 +10,11 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+/// mimalloc: many small allocations per event or issue; glibc's malloc spent a third of an
+/// import in allocation and consolidation.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod args;
 mod error;
 mod events;
@@ -96,6 +101,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 SyncCmd::Now(a) => events::sync::now(&ctx, &a),
                 SyncCmd::Status(a) => events::sync::status(&ctx, &a),
                 SyncCmd::Failed(f) => events::sync::failed(&ctx, &f),
+                SyncCmd::ImportHistory(a) => events::import::import_history(&ctx, &a),
             }
         }
         Command::Tracker(cmd) => {

@@ -143,6 +143,25 @@ pub(crate) fn token() -> Checked<String> {
     }))
 }
 
+/// `--since`: an ISO 8601 date-time with an offset, or a date (midnight UTC).
+pub(crate) fn since(s: &str) -> Result<jiff::Timestamp, String> {
+    let t = s.trim();
+    if let Ok(ts) = t.parse::<jiff::Timestamp>() {
+        return Ok(ts);
+    }
+    t.parse::<jiff::civil::Date>()
+        .ok()
+        .and_then(|d| {
+            jiff::tz::TimeZone::UTC
+                .to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+                .ok()
+        })
+        .ok_or_else(|| {
+            "use an ISO 8601 time with an offset (2026-02-12T10:00:00Z) or a date (2026-02-12)"
+                .to_owned()
+        })
+}
+
 /// The longest value `map add` stores per field.
 pub(crate) const MAX_MAP_FIELD: usize = 2048;
 

@@ -95,16 +95,29 @@ impl LamportClock {
     ///
     /// A lock, read or write error, or a malformed clock file (left untouched).
     pub fn tick(&self, fallback_node_id: &str) -> Result<Tick, Error> {
+        self.reserve(1, fallback_node_id)
+    }
+
+    /// Takes `n` consecutive values under one lock and one write (for many events queued
+    /// at once); the returned tick holds the first of them. `n` of 0 takes 1.
+    ///
+    /// # Errors
+    ///
+    /// As [`LamportClock::tick`]; a clock that would pass its maximum is refused, file
+    /// untouched.
+    pub fn reserve(&self, n: u64, fallback_node_id: &str) -> Result<Tick, Error> {
         let _lock = self.lock()?;
         let (value, node) = self.read()?;
-        let value = value.checked_add(1).ok_or_else(|| Error::BadFile {
+        let at_max = || Error::BadFile {
             path: self.path.clone(),
             problem: "the clock is at its maximum".to_owned(),
-        })?;
+        };
+        let first = value.checked_add(1).ok_or_else(at_max)?;
+        let last = value.checked_add(n.max(1)).ok_or_else(at_max)?;
         let node_id = node.unwrap_or_else(|| fallback_node_id.to_owned());
         // Python's json.dumps(indent=2) layout.
         let text = serde_json::to_string_pretty(&json!({
-            "value": value,
+            "value": last,
             "node_id": node_id,
             "updated_at": spec_kitty_home::now_isoformat(),
         }))
@@ -113,6 +126,9 @@ impl LamportClock {
             problem: e.to_string(),
         })?;
         spec_kitty_home::write_atomic(&self.path, text.as_bytes(), 0o644)?;
-        Ok(Tick { value, node_id })
+        Ok(Tick {
+            value: first,
+            node_id,
+        })
     }
 }

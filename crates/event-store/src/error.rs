@@ -52,6 +52,28 @@ pub enum Error {
     Store(#[from] spec_kitty_home::HomeError),
 }
 
+impl Error {
+    /// A project history file that could not be read.
+    #[must_use]
+    pub fn from_lane_log(e: lane_log::LaneLogError) -> Self {
+        match e {
+            lane_log::LaneLogError::Io {
+                action,
+                path,
+                source,
+            } => Error::Io {
+                action,
+                path,
+                source,
+            },
+            other => Error::BadFile {
+                path: PathBuf::new(),
+                problem: other.to_string(),
+            },
+        }
+    }
+}
+
 impl From<ValidationErrors> for Error {
     fn from(e: ValidationErrors) -> Self {
         // Not a `source`: the message already says it, and a chain would say it twice.

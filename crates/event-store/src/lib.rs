@@ -13,6 +13,9 @@
 //! - [`EventQueue`] and [`QueueFiles`]: the Python CLI's `queue.db` / scoped queues and
 //!   `queue` table, a cap that refuses instead of evicting, and a table of our own for
 //!   events the server rejected for good.
+//! - [`import_history`]: a project's lane logs (`lane-log`) into the queue as the events
+//!   the Python CLI's emitter would have built, exactly once (the rows' own ids, derived
+//!   ids for `FeatureCreated`/`WPCreated`).
 //!
 //! # What it must never do
 //!
@@ -27,6 +30,7 @@ mod emitter;
 mod error;
 mod git;
 mod identity;
+mod import;
 mod queue;
 
 pub use clock::{LamportClock, Tick};
@@ -37,6 +41,9 @@ pub use emitter::{
 pub use error::Error;
 pub use git::{GitContext, git_context, is_repo_slug, repo_slug_from_remote};
 pub use identity::{ProjectContext, hostname, node_id, project_context, username};
+pub use import::{
+    ImportOptions, ImportReport, ImportStopped, Refused, derived_event_id, import_history,
+};
 pub use queue::{
     BatchBudget, DEFAULT_MAX_QUEUE_SIZE, Enqueued, EventQueue, FAILED_TABLE, FailedEvent,
     QueueFiles, QueuePosition, QueuedEvent, max_queue_size, queue_scope,

@@ -462,6 +462,87 @@ impl EventQueue {
         }
     }
 
+    /// Queues events the caller has just checked are new ([`EventQueue::known_ids`]), in
+    /// one transaction, all or none at the cap: an id that arrived in between (another
+    /// writer) is left as it is (`INSERT OR IGNORE`). Returns how many rows were added.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::QueueFull`] (nothing is queued), or a database error.
+    pub fn enqueue_checked_many<'a>(
+        &mut self,
+        events: &[(&'a str, &'a str, &'a str)],
+    ) -> Result<u64, Error> {
+        let max = self.max;
+        let now = now_secs();
+        let added = self.write(|tx| {
+            let count: i64 = tx.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
+            let after = u64::try_from(count)
+                .unwrap_or(u64::MAX)
+                .saturating_add(events.len() as u64);
+            if !events.is_empty() && after > max {
+                return Ok(None);
+            }
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO queue(event_id, event_type, data, timestamp, coalesce_key) VALUES(?1, ?2, ?3, ?4, NULL)",
+            )?;
+            let mut n = 0u64;
+            for (event_id, event_type, data) in events {
+                n += insert.execute(params![event_id, event_type, data, now])? as u64;
+            }
+            Ok(Some(n))
+        });
+        match added {
+            Ok(Some(n)) => Ok(n),
+            Ok(None) => Err(Error::QueueFull {
+                path: self.path.clone(),
+                max,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Which of `ids` this queue already holds, waiting or failed.
+    ///
+    /// # Errors
+    ///
+    /// A database error.
+    pub fn known_ids<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<std::collections::HashSet<String>, Error> {
+        // One read transaction for every look-up: no file lock taken and dropped per id.
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| self.err(&e))?;
+        // A queue opened read-only may predate our failed table.
+        let has_failed: bool = tx
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'spec_kitty_rs_failed')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(&e))?;
+        let mut known = std::collections::HashSet::new();
+        {
+            let mut stmt = tx
+                .prepare_cached(if has_failed {
+                    "SELECT 1 FROM queue WHERE event_id = ?1 UNION ALL SELECT 1 FROM spec_kitty_rs_failed WHERE event_id = ?1"
+                } else {
+                    "SELECT 1 FROM queue WHERE event_id = ?1"
+                })
+                .map_err(|e| self.err(&e))?;
+            for id in ids {
+                if stmt.exists([id]).map_err(|e| self.err(&e))? {
+                    known.insert(id.to_owned());
+                }
+            }
+        }
+        tx.finish().map_err(|e| self.err(&e))?;
+        Ok(known)
+    }
+
     /// Events waiting.
     ///
     /// # Errors

@@ -73,6 +73,12 @@ impl<R: BufRead> LogReader<R> {
             buf: Vec::new(),
         }
     }
+
+    /// The 1-based number of the line the last item came from.
+    #[must_use]
+    pub fn line(&self) -> usize {
+        self.line
+    }
 }
 
 /// Why a line's JSON is not a lane transition, on one line.

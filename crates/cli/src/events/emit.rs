@@ -11,6 +11,21 @@ use crate::args::EmitArgs;
 use crate::error::usage;
 use crate::output::{diag, json as to_json, out};
 
+/// The host and user an emitter's node id is made of, from the environment as the Python
+/// CLI reads it.
+pub(crate) fn context_sources() -> ContextSources {
+    let env = |k: &str| std::env::var(k).ok();
+    ContextSources {
+        hostname: event_store::hostname(),
+        username: event_store::username(&[
+            env("LOGNAME"),
+            env("USER"),
+            env("LNAME"),
+            env("USERNAME"),
+        ]),
+    }
+}
+
 fn read_payload(spec: &str) -> Result<String> {
     if spec == "-" {
         let mut s = String::new();
@@ -49,17 +64,7 @@ pub(crate) fn emit(ctx: &EventContext, args: &EmitArgs) -> Result<()> {
             )));
         }
     };
-    let env = |k: &str| std::env::var(k).ok();
-    let sources = ContextSources {
-        hostname: event_store::hostname(),
-        username: event_store::username(&[
-            env("LOGNAME"),
-            env("USER"),
-            env("LNAME"),
-            env("USERNAME"),
-        ]),
-    };
-    let resolved = resolve_context(&ctx.cwd, &ctx.home, &sources)?;
+    let resolved = resolve_context(&ctx.cwd, &ctx.home, &context_sources())?;
     if !resolved.project.found {
         diag(
             "note",

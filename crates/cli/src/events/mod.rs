@@ -1,6 +1,7 @@
 //! `spec-kitty events ...` and `spec-kitty sync ...`: the Git event pipeline.
 
 pub(crate) mod emit;
+pub(crate) mod import;
 pub(crate) mod sync;
 
 use std::path::PathBuf;
