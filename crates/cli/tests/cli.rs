@@ -63,7 +63,7 @@ fn bind_status_map_publish_unbind_jira_routed() {
         "--credential",
         "base_url=https://acme.atlassian.net",
         "--field-owner",
-        "title = spec_kitty",
+        "title = local",
     ]);
     snapshot("bind_jira", &env, &bind);
     let config = fs::read_to_string(env.project().join(".kittify/config.yaml")).unwrap();
@@ -114,10 +114,7 @@ fn bind_status_map_publish_unbind_jira_routed() {
         (Some("jira_project"), Some("ACME"))
     );
     assert_eq!(body["issues"][0]["updated_at"], "2026-02-12T10:00:00+00:00");
-    assert_eq!(
-        body["doctrine_field_owners"],
-        json!({"title": "spec_kitty"})
-    );
+    assert_eq!(body["doctrine_field_owners"], json!({"title": "local"}));
     assert_eq!(got[0].resolution.as_deref(), Some("exact"));
     assert!(
         got[0].header("authorization").is_none(),
@@ -1782,4 +1779,69 @@ fn verbose_traces_each_exchange_on_stderr_without_secrets() {
     ]);
     assert_eq!(r.code, 0, "{}", r.render());
     assert!(!r.stderr.contains("http: "), "{}", r.render());
+}
+
+#[test]
+fn bind_refuses_a_field_owner_the_python_cli_would_ignore() {
+    refused_unbound(
+        "err_field_owner_unknown",
+        &[&BIND_W[..], &["--field-owner", "title=spec_kitty"]].concat(),
+    );
+}
+
+#[test]
+fn a_rebind_keeps_the_status_map_and_status_shows_the_effective_map_and_the_doctrine() {
+    let env = Env::new();
+    env.bind_jira(&["--credential", "project_key=ACME"]);
+    let path = env.project().join(".kittify/config.yaml");
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(
+        &path,
+        text.replace(
+            "tracker:\n",
+            "tracker:\n  status_map:\n    done: Shipped\n    dnoe: Typo\n",
+        ),
+    )
+    .unwrap();
+    let r = env.run(&["tracker", "status"]);
+    assert!(
+        r.stdout
+            .contains("refused by the doctrine (external_authoritative, status owned shared)"),
+        "{}",
+        r.render()
+    );
+    assert!(
+        r.stdout
+            .contains("  done         \"Shipped\" (status_map)\n"),
+        "{}",
+        r.render()
+    );
+    assert!(
+        r.stderr.contains("\"dnoe\", which is not a lane"),
+        "{}",
+        r.render()
+    );
+    // Re-bind with status owned locally: the map survives, push is allowed.
+    env.bind_jira(&[
+        "--credential",
+        "project_key=ACME",
+        "--doctrine-mode",
+        "split_ownership",
+        "--field-owner",
+        "status=local",
+    ]);
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("  status_map:\n    done: Shipped\n"),
+        "{text}"
+    );
+    let r = env.run(&["tracker", "status", "--json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["push"]["status_writable"], true, "{}", r.render());
+    assert_eq!(v["push"]["status_map"]["done"], "\"Shipped\" (status_map)");
+    assert_eq!(
+        v["push"]["status_map"]["approved"],
+        "Approved | In Review (else category indeterminate)"
+    );
+    assert_eq!(v["push"]["unknown_lanes"], json!(["dnoe"]));
 }

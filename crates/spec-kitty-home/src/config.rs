@@ -18,6 +18,13 @@ use crate::error::{HomeError, Result, io};
 /// The doctrine mode used when the config names none.
 pub const DEFAULT_DOCTRINE_MODE: &str = "external_authoritative";
 
+/// The field owners the Python CLI and spec-kitty-tracker understand (others are ignored
+/// by them, so `bind` refuses them).
+pub const FIELD_OWNERS: [&str; 3] = ["external", "local", "shared"];
+
+/// The owner of a field when the doctrine names none.
+pub const DEFAULT_FIELD_OWNER: &str = "shared";
+
 /// The doctrine modes `bind` accepts.
 pub const DOCTRINE_MODES: [&str; 3] = [
     "external_authoritative",
@@ -37,6 +44,9 @@ pub struct TrackerConfig {
     /// `doctrine.field_owners` in file order, blank keys and values dropped (a later
     /// duplicate key replaces an earlier one in place).
     pub field_owners: Vec<(String, String)>,
+    /// `status_map`: lane -> tracker status name, in file order (ours; the Python CLI
+    /// ignores the key when it reads and drops it when it binds).
+    pub status_map: Vec<(String, String)>,
 }
 
 impl Default for TrackerConfig {
@@ -46,6 +56,7 @@ impl Default for TrackerConfig {
             workspace: None,
             doctrine_mode: DEFAULT_DOCTRINE_MODE.to_owned(),
             field_owners: Vec::new(),
+            status_map: Vec::new(),
         }
     }
 }
@@ -59,6 +70,30 @@ pub fn set_owner(owners: &mut Vec<(String, String)>, key: String, value: String)
 }
 
 impl TrackerConfig {
+    /// The owner of `field` as the Python CLI reads the doctrine: the listed owner when it
+    /// is one of [`FIELD_OWNERS`], else [`DEFAULT_FIELD_OWNER`].
+    #[must_use]
+    pub fn field_owner(&self, field: &str) -> &str {
+        self.field_owners
+            .iter()
+            .find(|(k, _)| k == field)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| FIELD_OWNERS.contains(v))
+            .unwrap_or(DEFAULT_FIELD_OWNER)
+    }
+
+    /// Whether spec-kitty may write `field` to the tracker: `spec_kitty_authoritative`, or
+    /// `split_ownership` with the field owned `local` or `shared`. Under
+    /// `external_authoritative` (the default) the tracker owns everything.
+    #[must_use]
+    pub fn may_write(&self, field: &str) -> bool {
+        match self.doctrine_mode.as_str() {
+            "spec_kitty_authoritative" => true,
+            "split_ownership" => matches!(self.field_owner(field), "local" | "shared"),
+            _ => false,
+        }
+    }
+
     /// A binding exists only when both provider and workspace are present.
     #[must_use]
     pub fn binding(&self) -> Option<(&str, &str)> {
@@ -175,6 +210,20 @@ impl ProjectConfig {
                     {
                         set_owner(&mut config.field_owners, k, v);
                     }
+                }
+            }
+        }
+        if let Some(Value::Mapping(map)) = t.get("status_map") {
+            for (k, v) in map {
+                if let (Some(k), Some(v)) = (scalar_text(k), scalar_text(v))
+                    && !k.trim().is_empty()
+                    && !v.trim().is_empty()
+                {
+                    set_owner(
+                        &mut config.status_map,
+                        k.trim().to_owned(),
+                        v.trim().to_owned(),
+                    );
                 }
             }
         }
@@ -373,6 +422,13 @@ fn tracker_value(c: &TrackerConfig) -> Value {
     t.insert("provider".into(), opt(&c.provider));
     t.insert("workspace".into(), opt(&c.workspace));
     t.insert("doctrine".into(), Value::Mapping(doctrine));
+    if !c.status_map.is_empty() {
+        let mut map = Mapping::new();
+        for (k, v) in &c.status_map {
+            map.insert(Value::from(k.as_str()), Value::from(v.as_str()));
+        }
+        t.insert("status_map".into(), Value::Mapping(map));
+    }
     Value::Mapping(t)
 }
 
@@ -412,6 +468,12 @@ fn render_tracker_block(c: &TrackerConfig, nl: &str) -> String {
         out += &format!("    field_owners:{nl}");
         for (k, v) in &c.field_owners {
             out += &format!("      {}: {}{nl}", yaml_scalar(k), yaml_scalar(v));
+        }
+    }
+    if !c.status_map.is_empty() {
+        out += &format!("  status_map:{nl}");
+        for (k, v) in &c.status_map {
+            out += &format!("    {}: {}{nl}", yaml_scalar(k), yaml_scalar(v));
         }
     }
     out

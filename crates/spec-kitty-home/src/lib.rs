@@ -44,7 +44,8 @@ mod time;
 
 pub use binding::{Binding, bind, recover as recover_binding, unbind};
 pub use config::{
-    DEFAULT_DOCTRINE_MODE, DOCTRINE_MODES, ProjectConfig, ProjectIdentity, TrackerConfig, set_owner,
+    DEFAULT_DOCTRINE_MODE, DEFAULT_FIELD_OWNER, DOCTRINE_MODES, FIELD_OWNERS, ProjectConfig,
+    ProjectIdentity, TrackerConfig, set_owner,
 };
 pub use credentials::{CredentialStore, Credentials, FoundCredentials, SaasLogin};
 pub use error::{HomeError, Result, io};

@@ -91,6 +91,17 @@ fn jira() -> TrackerConfig {
             ("status".into(), "external".into()),
             ("title".into(), "yes".into()),
         ],
+        status_map: Vec::new(),
+    }
+}
+
+fn jira_with_status_map() -> TrackerConfig {
+    TrackerConfig {
+        status_map: vec![
+            ("done".into(), "Shipped".into()),
+            ("for_review".into(), "Needs: review".into()),
+        ],
+        ..jira()
     }
 }
 
@@ -378,4 +389,39 @@ fn an_interrupted_bind_is_finished_by_recovery_and_reported() {
         None,
         "nothing left to do"
     );
+}
+
+#[test]
+fn the_status_map_round_trips_and_the_doctrine_says_who_may_write_the_status() {
+    let (_dir, cfg) = project(Some("project:\n  slug: s\n"));
+    cfg.set_tracker(&jira_with_status_map()).unwrap();
+    let read = cfg.tracker().unwrap();
+    assert_eq!(
+        read.status_map,
+        jira_with_status_map().status_map,
+        "quoted where YAML needs it"
+    );
+    let text = fs::read_to_string(cfg.path()).unwrap();
+    assert!(
+        text.contains("  status_map:\n    done: Shipped\n    for_review: \"Needs: review\"\n"),
+        "{text}"
+    );
+    let mut t = jira();
+    assert!(
+        !t.may_write("status"),
+        "external_authoritative: the tracker owns it"
+    );
+    t.doctrine_mode = "split_ownership".into();
+    assert!(!t.may_write("status"), "owned external");
+    assert!(
+        t.may_write("title"),
+        "an owner the Python CLI ignores counts as shared"
+    );
+    assert_eq!(t.field_owner("title"), "shared");
+    assert_eq!(t.field_owner("body"), "shared");
+    t.field_owners = vec![("status".into(), "local".into())];
+    assert!(t.may_write("status"));
+    t.doctrine_mode = "spec_kitty_authoritative".into();
+    t.field_owners = vec![("status".into(), "external".into())];
+    assert!(t.may_write("status"));
 }

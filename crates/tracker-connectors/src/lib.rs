@@ -12,6 +12,8 @@
 //!   schema), sending with [`connector_settings`] unless the caller gives others.
 //! - [`pull`]: pages upserted in one transaction each, with the checkpoint they reached,
 //!   so an interrupted pull resumes and a finished one fetches only what changed.
+//! - [`status_target`]: which tracker status a work-package lane maps to (the provider's
+//!   default, or the binding's `status_map`), for the tracker push.
 //!
 //! All HTTP goes through `http-transport` (retries with backoff and `Retry-After`, bounded
 //! answers, credentials only over https except to loopback).
@@ -29,6 +31,7 @@ mod error;
 mod jira;
 mod linear;
 mod pull;
+mod status_map;
 
 use std::time::Duration;
 
@@ -43,6 +46,10 @@ pub use error::ConnectorError;
 pub use jira::{JIRA_FIELDS, JiraConnector, jira_issue};
 pub use linear::{DEFAULT_GRAPHQL_URL, LINEAR_ISSUES_QUERY, LinearConnector, linear_issue};
 pub use pull::{PullError, PullOptions, PullProgress, PullSummary, RESUME_PREFIX, pull};
+pub use status_map::{
+    JiraStatus, LANE_ORDER, LinearState, StatusTarget, effective_status_map, status_target,
+    unknown_lanes,
+};
 
 /// The order a connector's pages come in, by `updated`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use routing_core::{
     CredentialValue, Provider, SUPPORTED_PROVIDERS, is_valid_provider_name, normalize_provider,
     suggest_provider,
 };
-use spec_kitty_home::{Credentials, TrackerConfig, set_owner};
+use spec_kitty_home::{Credentials, FIELD_OWNERS, ProjectConfig, TrackerConfig, set_owner};
 
 use super::{Context, key_list, owners_text, readiness};
 use crate::args::BindArgs;
@@ -46,6 +46,16 @@ pub(crate) fn bind(ctx: &Context, args: &BindArgs) -> Result<()> {
         .unwrap_or_else(|| spec_kitty_home::DEFAULT_DOCTRINE_MODE.to_owned());
     let mut owners = Vec::new();
     for kv in &args.field_owners {
+        // The Python CLI and spec-kitty-tracker ignore any other owner: refuse it here
+        // rather than store a line that silently means `shared`.
+        if !FIELD_OWNERS.contains(&kv.value.as_str()) {
+            return Err(usage(format!(
+                "invalid --field-owner {}={:?}: the owner must be one of {}",
+                kv.key,
+                kv.value,
+                FIELD_OWNERS.join(", ")
+            )));
+        }
         set_owner(&mut owners, kv.key.clone(), kv.value.clone());
     }
     let mut creds = Credentials::new();
@@ -54,11 +64,14 @@ pub(crate) fn bind(ctx: &Context, args: &BindArgs) -> Result<()> {
     }
     let store = ctx.credentials();
     let existing = store.find_provider(&provider)?.credentials;
+    // A re-bind keeps the user's lane -> status map.
+    let status_map = ProjectConfig::at_root(&root).tracker()?.status_map;
     let config = TrackerConfig {
         provider: Some(provider.clone()),
         workspace: Some(workspace.to_owned()),
         doctrine_mode: mode,
         field_owners: owners,
+        status_map,
     };
     // One operation across both files: both prepared and verified first, then written
     // under one lock with an intent journal (spec_kitty_home::bind).

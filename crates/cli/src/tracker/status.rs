@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use tracker_store::IssueCache;
 
 use super::{Context, key_list, owners_text, readiness};
-use crate::output::{json as to_json, out, table};
+use crate::output::{diag, json as to_json, out, table};
 
 pub(crate) fn providers(as_json: bool) -> Result<()> {
     let routing = |p: &str| ROUTING_TABLE.iter().find(|r| r.provider.as_str() == p);
@@ -60,6 +60,20 @@ pub(crate) fn status(ctx: &Context, as_json: bool) -> Result<()> {
         (0, 0)
     };
     let (routing_json, routing_text) = readiness(&b.provider, &b.credentials);
+    let status_map = tracker_connectors::effective_status_map(&b.provider, &b.config.status_map);
+    let pushes = status_map.iter().any(|(_, t)| t.is_some());
+    let push_text = if !pushes {
+        format!("none ({} has no push)", b.provider)
+    } else if b.config.may_write("status") {
+        "allowed (spec-kitty may write the status)".to_owned()
+    } else {
+        format!(
+            "refused by the doctrine ({}, status owned {}): allow it with `spec-kitty tracker bind ... --doctrine-mode split_ownership --field-owner status=local`",
+            b.config.doctrine_mode,
+            b.config.field_owner("status")
+        )
+    };
+    let unknown = tracker_connectors::unknown_lanes(&b.config.status_map);
     if as_json {
         let owners: serde_json::Map<String, Value> = b
             .config
@@ -81,6 +95,15 @@ pub(crate) fn status(ctx: &Context, as_json: bool) -> Result<()> {
             "issue_count": issues,
             "mapping_count": mappings,
             "routing": routing_json,
+            "push": {
+                "status_writable": pushes && b.config.may_write("status"),
+                "status_owner": b.config.field_owner("status"),
+                "status_map": status_map.iter().map(|(lane, t)| (
+                    (*lane).to_owned(),
+                    t.as_ref().map_or(Value::Null, |t| json!(t.to_string())),
+                )).collect::<serde_json::Map<String, Value>>(),
+                "unknown_lanes": unknown,
+            },
         })))?);
     }
     let text = "Tracker binding\n".to_owned()
@@ -107,6 +130,29 @@ pub(crate) fn status(ctx: &Context, as_json: bool) -> Result<()> {
             ("cache", path.display().to_string()),
             ("issues", issues.to_string()),
             ("mappings", mappings.to_string()),
+            ("push", push_text),
         ]);
+    let mut text = text;
+    if pushes {
+        text += "Lane -> tracker status
+";
+        text += &table(
+            &status_map
+                .iter()
+                .map(|(lane, t)| {
+                    (
+                        *lane,
+                        t.as_ref().map_or_else(String::new, ToString::to_string),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    for lane in unknown {
+        diag(
+            "warning",
+            &format!("tracker.status_map names {lane:?}, which is not a lane; it is ignored"),
+        );
+    }
     Ok(out(&text)?)
 }
