@@ -163,6 +163,9 @@ pub(crate) enum Map {
 pub(crate) enum Sync {
     /// Pull issues from Jira or Linear into the local cache (incremental; resumes).
     Pull(PullArgs),
+    /// Move each mapped issue to the status that matches its work package's lane (and
+    /// nothing else); needs a doctrine that lets spec-kitty write the status.
+    Push(PushArgs),
     /// Publish a snapshot of the cached issues, mappings and checkpoint to the SaaS.
     Publish(PublishArgs),
 }
@@ -175,6 +178,28 @@ pub(crate) struct PullArgs {
     /// Issues asked for per page (the service may send fewer; Jira sends at most 100).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10000), value_name = "N")]
     pub(crate) limit: u32,
+    #[command(flatten)]
+    pub(crate) net: NetArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PushArgs {
+    /// Only this feature's work packages (directory name or slug; repeatable).
+    #[arg(long = "feature", value_name = "SLUG")]
+    pub(crate) features: Vec<String>,
+    /// Only this work package (repeatable).
+    #[arg(long = "wp", value_name = "WP_ID")]
+    pub(crate) wps: Vec<String>,
+    /// Move issues changed remotely since the last pull too (a conflict otherwise).
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Print the plan (issue, work package, lane, current -> target status, or why
+    /// skipped) and change nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
     #[command(flatten)]
     pub(crate) net: NetArgs,
     /// Print JSON.

@@ -22,6 +22,14 @@ pub(crate) const EXIT_UNAVAILABLE: u8 = 3;
 #[error("{0}")]
 pub(crate) struct UsageError(pub(crate) String);
 
+/// An error whose exit code the command decided (a report already printed says what).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub(crate) struct Exit {
+    pub(crate) code: u8,
+    pub(crate) message: String,
+}
+
 /// Shorthand: `return Err(usage(format!(...)))`.
 pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     UsageError(message.into()).into()
@@ -56,6 +64,9 @@ pub(crate) fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if cause.is::<UsageError>() {
             return EXIT_USAGE;
+        }
+        if let Some(e) = cause.downcast_ref::<Exit>() {
+            return e.code;
         }
         match kind_of(cause) {
             Some(ErrorKind::Usage) => return EXIT_USAGE,

@@ -135,6 +135,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Tracker::Map(Map::List { json }) => tracker::map::list(&ctx, json),
                 Tracker::Sync(Sync::Pull(a)) => tracker::pull::pull(&ctx, &a),
                 Tracker::Sync(Sync::Publish(a)) => tracker::publish::publish(&ctx, &a),
+                Tracker::Sync(Sync::Push(a)) => tracker::push::push(&ctx, &a),
             }
         }
     }

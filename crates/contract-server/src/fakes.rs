@@ -421,6 +421,140 @@ pub(crate) async fn linear_graphql(
     .into_response()
 }
 
+/// The fake Jira project's workflow: every status, with its category.
+pub const JIRA_WORKFLOW: [(&str, &str); 6] = [
+    ("To Do", "new"),
+    ("In Progress", "indeterminate"),
+    ("In Review", "indeterminate"),
+    ("Blocked", "indeterminate"),
+    ("Done", "done"),
+    ("Won't Do", "done"),
+];
+
+fn jira_find<'a>(issues: &'a mut [Value], key_or_id: &str) -> Option<&'a mut Value> {
+    issues
+        .iter_mut()
+        .find(|i| i["key"] == key_or_id || i["id"] == key_or_id)
+}
+
+/// `updated` as Jira writes it, for now.
+fn jira_now() -> String {
+    jiff::tz::TimeZone::UTC
+        .to_datetime(Timestamp::now())
+        .strftime("%Y-%m-%dT%H:%M:%S%.3f+0000")
+        .to_string()
+}
+
+/// The moves the workflow offers from `current` (every other status, less the forbidden).
+fn jira_transitions_from(current: &str, forbidden: &[(String, String)]) -> Vec<Value> {
+    JIRA_WORKFLOW
+        .iter()
+        .enumerate()
+        .filter(|(_, (name, _))| *name != current)
+        .filter(|(_, (name, _))| !forbidden.iter().any(|(f, t)| f == current && t == name))
+        .map(|(i, (name, cat))| {
+            json!({"id": format!("{}", 11 + i), "name": format!("Move to {name}"),
+                   "to": {"name": name, "statusCategory": {"key": cat}}})
+        })
+        .collect()
+}
+
+/// `GET /rest/api/3/issue/{key}` (`fields=status,updated` or all).
+pub(crate) async fn jira_issue_get(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    axum::extract::Path(key): axum::extract::Path<String>,
+) -> Response {
+    if let Err(r) = jira_authorized(&shared, &headers) {
+        return *r;
+    }
+    let mut state = shared.state();
+    let Some(issue) = state
+        .jira
+        .as_mut()
+        .and_then(|j| jira_find(&mut j.issues, &key))
+    else {
+        return jira_error(
+            StatusCode::NOT_FOUND,
+            &["Issue does not exist or you do not have permission to see it."],
+        );
+    };
+    Json(issue.clone()).into_response()
+}
+
+/// `GET /rest/api/3/issue/{key}/transitions`.
+pub(crate) async fn jira_transitions_get(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    axum::extract::Path(key): axum::extract::Path<String>,
+) -> Response {
+    if let Err(r) = jira_authorized(&shared, &headers) {
+        return *r;
+    }
+    let mut state = shared.state();
+    let forbidden = state.jira_forbidden.clone();
+    let Some(issue) = state
+        .jira
+        .as_mut()
+        .and_then(|j| jira_find(&mut j.issues, &key))
+    else {
+        return jira_error(
+            StatusCode::NOT_FOUND,
+            &["Issue does not exist or you do not have permission to see it."],
+        );
+    };
+    let current = issue["fields"]["status"]["name"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    Json(json!({"transitions": jira_transitions_from(&current, &forbidden)})).into_response()
+}
+
+/// `POST /rest/api/3/issue/{key}/transitions` with `{"transition": {"id": ...}}`: moves
+/// the issue and stamps `updated`; 204.
+pub(crate) async fn jira_transitions_post(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    axum::extract::Path(key): axum::extract::Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Err(r) = jira_authorized(&shared, &headers) {
+        return *r;
+    }
+    let mut state = shared.state();
+    let forbidden = state.jira_forbidden.clone();
+    let Some(issue) = state
+        .jira
+        .as_mut()
+        .and_then(|j| jira_find(&mut j.issues, &key))
+    else {
+        return jira_error(
+            StatusCode::NOT_FOUND,
+            &["Issue does not exist or you do not have permission to see it."],
+        );
+    };
+    let current = issue["fields"]["status"]["name"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    let wanted = body["transition"]["id"].as_str().unwrap_or("");
+    let Some(to) = jira_transitions_from(&current, &forbidden)
+        .into_iter()
+        .find(|t| t["id"] == wanted)
+    else {
+        return jira_error(
+            StatusCode::BAD_REQUEST,
+            &[&format!(
+                "Transition id '{wanted}' is not valid for this issue."
+            )],
+        );
+    };
+    issue["fields"]["status"] = to["to"].clone();
+    issue["fields"]["updated"] = json!(jira_now());
+    state.jira_index = None;
+    StatusCode::NO_CONTENT.into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -157,6 +157,9 @@ pub(crate) struct Books {
     pub(crate) jira_index: Option<Vec<fakes::JiraKey>>,
     #[cfg(feature = "fakes")]
     pub(crate) linear: Option<FakeLinear>,
+    /// Moves the fake Jira's workflow does not offer, `(from, to)` status names.
+    #[cfg(feature = "fakes")]
+    pub(crate) jira_forbidden: Vec<(String, String)>,
 }
 
 /// What the handlers share.
@@ -287,6 +290,37 @@ impl ContractServer {
         self.shared.state().jira_index = None;
     }
 
+    /// Makes the fake Jira's workflow refuse the move `from` -> `to` (status names).
+    #[cfg(feature = "fakes")]
+    pub fn jira_forbid_transition(&self, from: &str, to: &str) {
+        self.shared
+            .state()
+            .jira_forbidden
+            .push((from.to_owned(), to.to_owned()));
+    }
+
+    /// The fake Jira's issue with this key or id, as it is now.
+    #[cfg(feature = "fakes")]
+    #[must_use]
+    pub fn jira_issue(&self, key_or_id: &str) -> Option<Value> {
+        self.shared.state().jira.as_ref().and_then(|j| {
+            j.issues
+                .iter()
+                .find(|i| i["key"] == key_or_id || i["id"] == key_or_id)
+                .cloned()
+        })
+    }
+
+    /// Removes the fake Jira's issue with this key or id (deleted remotely).
+    #[cfg(feature = "fakes")]
+    pub fn jira_delete(&self, key_or_id: &str) {
+        if let Some(j) = self.shared.state().jira.as_mut() {
+            j.issues
+                .retain(|i| i["key"] != key_or_id && i["id"] != key_or_id);
+        }
+        self.shared.state().jira_index = None;
+    }
+
     /// Adds a node to the fake Linear, or replaces the one with its `id`.
     #[cfg(feature = "fakes")]
     pub fn linear_put(&self, node: Value) {
@@ -332,7 +366,12 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/rest/api/3/myself", get(fakes::jira_myself))
         .route("/rest/api/3/search", get(fakes::jira_old_search))
         .route("/rest/api/3/search/jql", get(fakes::jira_search))
-        .route("/graphql", post(fakes::linear_graphql));
+        .route("/graphql", post(fakes::linear_graphql))
+        .route("/rest/api/3/issue/{key}", get(fakes::jira_issue_get))
+        .route(
+            "/rest/api/3/issue/{key}/transitions",
+            get(fakes::jira_transitions_get).post(fakes::jira_transitions_post),
+        );
     routes
         .fallback(|req: Request| async move {
             json_answer(

@@ -235,6 +235,11 @@ fn name_of(v: Option<&Value>) -> String {
         .to_lowercase()
 }
 
+/// The canonical status of a Jira `status` object (name first, then its category).
+pub(crate) fn status_of(status: &Value) -> IssueStatus {
+    jira_status(Some(status))
+}
+
 fn jira_status(status: Option<&Value>) -> IssueStatus {
     match name_of(status).as_str() {
         "done" | "closed" | "resolved" => IssueStatus::Done,

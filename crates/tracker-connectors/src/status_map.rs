@@ -9,13 +9,14 @@ pub enum StatusTarget {
     /// The status (Jira) or workflow state (Linear) with exactly this name (any case);
     /// from the binding's `status_map`.
     Named(String),
-    /// A Jira status: the first of `names` the workflow has, else any status of
-    /// `category` (`new`, `indeterminate`, `done`).
+    /// A Jira status: the first of `names` the workflow offers, else (for the lanes a
+    /// category names without doubt: `planned` is `new`, `done` is `done`) any status of
+    /// `category`.
     Jira {
         /// Names tried in order (any case).
         names: &'static [&'static str],
-        /// The status category key.
-        category: &'static str,
+        /// The status category key that may stand in for the names.
+        category: Option<&'static str>,
     },
     /// A Linear workflow state of `state_type` (`unstarted`, `started`, `completed`,
     /// `canceled`): the first of `names` among them, else the first of that type.
@@ -31,9 +32,10 @@ impl std::fmt::Display for StatusTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StatusTarget::Named(n) => write!(f, "{n:?} (status_map)"),
-            StatusTarget::Jira { names, category } => {
-                write!(f, "{} (else category {category})", names.join(" | "))
-            }
+            StatusTarget::Jira { names, category } => match category {
+                Some(c) => write!(f, "{} (else category {c})", names.join(" | ")),
+                None => f.write_str(&names.join(" | ")),
+            },
             StatusTarget::Linear { state_type, names } => {
                 write!(f, "{} state ({})", state_type, names.join(" | "))
             }
@@ -45,14 +47,16 @@ impl std::fmt::Display for StatusTarget {
 pub const LANE_ORDER: [&str; 8] = event_envelope::LANES;
 
 fn jira_default(lane: &str) -> Option<StatusTarget> {
-    let (names, category): (&'static [&'static str], &'static str) = match lane {
-        "planned" => (&["To Do", "Backlog", "Open"], "new"),
-        "claimed" | "in_progress" => (&["In Progress"], "indeterminate"),
-        "for_review" => (&["In Review", "Review", "Code Review"], "indeterminate"),
-        "approved" => (&["Approved", "In Review"], "indeterminate"),
-        "done" => (&["Done", "Closed", "Resolved"], "done"),
-        "blocked" => (&["Blocked", "On Hold"], "indeterminate"),
-        "canceled" => (&["Canceled", "Cancelled", "Won't Do"], "done"),
+    // The in-between lanes share the `indeterminate` category and `canceled` shares
+    // `done`: for them a category would pick a wrong lane's status, so only names count.
+    let (names, category): (&'static [&'static str], Option<&'static str>) = match lane {
+        "planned" => (&["To Do", "Backlog", "Open"], Some("new")),
+        "claimed" | "in_progress" => (&["In Progress"], None),
+        "for_review" => (&["In Review", "Review", "Code Review"], None),
+        "approved" => (&["Approved", "In Review"], None),
+        "done" => (&["Done", "Closed", "Resolved"], Some("done")),
+        "blocked" => (&["Blocked", "On Hold"], None),
+        "canceled" => (&["Canceled", "Cancelled", "Won't Do"], None),
         _ => return None,
     };
     Some(StatusTarget::Jira { names, category })
@@ -159,7 +163,10 @@ impl StatusTarget {
             StatusTarget::Jira { names, category } => names
                 .iter()
                 .find_map(|n| offered.iter().position(|s| n.eq_ignore_ascii_case(&s.name)))
-                .or_else(|| offered.iter().position(|s| s.category == *category)),
+                .or_else(|| {
+                    let c = (*category)?;
+                    offered.iter().position(|s| s.category == c)
+                }),
             StatusTarget::Linear { .. } => None,
         }
     }
@@ -234,8 +241,24 @@ mod tests {
         ];
         let done = status_target("jira", "done", &[]).unwrap();
         assert_eq!(done.pick_jira(&offered), Some(2), "the name, any case");
+        let planned = status_target("jira", "planned", &[]).unwrap();
+        assert_eq!(
+            planned.pick_jira(&[js("Start", "indeterminate"), js("Idea", "new")]),
+            Some(1),
+            "else the category"
+        );
         let canceled = status_target("jira", "canceled", &[]).unwrap();
-        assert_eq!(canceled.pick_jira(&offered), Some(1), "else the category");
+        assert_eq!(
+            canceled.pick_jira(&offered),
+            None,
+            "canceled never falls back to done"
+        );
+        let review = status_target("jira", "for_review", &[]).unwrap();
+        assert_eq!(
+            review.pick_jira(&offered),
+            None,
+            "nor a review lane to in-progress"
+        );
         let named = StatusTarget::Named("finished".into());
         assert_eq!(named.pick_jira(&offered), Some(1));
         assert_eq!(StatusTarget::Named("Nope".into()).pick_jira(&offered), None);

@@ -5,6 +5,7 @@ pub(crate) mod bind;
 pub(crate) mod map;
 pub(crate) mod publish;
 pub(crate) mod pull;
+pub(crate) mod push;
 pub(crate) mod status;
 
 use std::path::PathBuf;

@@ -436,3 +436,74 @@ impl IssueCache {
         Ok(out)
     }
 }
+
+impl IssueCache {
+    /// The cached issue of `system` with the provider's id `issue_id`, whatever workspace
+    /// its reference names (a Jira issue's is the site URL, a mapping's the binding's
+    /// workspace).
+    ///
+    /// # Errors
+    ///
+    /// A SQLite error, or a stored payload that is not JSON.
+    pub fn find_issue(&self, system: &str, issue_id: &str) -> Result<Option<IssueRow>> {
+        let identity: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT identity FROM tracker_issues WHERE system = ?1 AND issue_id = ?2 ORDER BY identity LIMIT 1",
+                params![system, issue_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err())?;
+        match identity {
+            Some(id) => self.get_issue(&id),
+            None => Ok(None),
+        }
+    }
+
+    /// Records a status a push just wrote: the cached issue's `status` and `updated_at`
+    /// in its payload, in one transaction (the next push sees `unchanged`, the next
+    /// publish carries the new status). Whether the row exists.
+    ///
+    /// # Errors
+    ///
+    /// A SQLite error, or a stored payload that is not a JSON object.
+    pub fn set_issue_status(
+        &mut self,
+        identity: &str,
+        status: &IssueStatus,
+        updated_at: &str,
+        now: &str,
+    ) -> Result<bool> {
+        let path = self.path.clone();
+        let status =
+            serde_json::to_value(status).map_err(|e| StoreError::InvalidRef(e.to_string()))?;
+        self.write(|tx| {
+            let payload: Option<String> = tx
+                .query_row(
+                    "SELECT payload FROM tracker_issues WHERE identity = ?1",
+                    [identity],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(payload) = payload else {
+                return Ok(false);
+            };
+            let Ok(Value::Object(mut issue)) = serde_json::from_str::<Value>(&payload) else {
+                return Err(rusqlite::Error::InvalidColumnType(
+                    0,
+                    format!("{} payload of {identity}", path.display()),
+                    rusqlite::types::Type::Text,
+                ));
+            };
+            issue.insert("status".into(), status.clone());
+            issue.insert("updated_at".into(), Value::String(updated_at.to_owned()));
+            let text = Value::Object(issue).to_string();
+            tx.execute(
+                "UPDATE tracker_issues SET payload = ?1, updated_at = ?2 WHERE identity = ?3",
+                params![text, now, identity],
+            )?;
+            Ok(true)
+        })
+    }
+}

@@ -1,0 +1,280 @@
+//! `tracker sync push` against the fake Jira over real HTTP: every lane to its status, a
+//! custom status map, unchanged, conflict with and without --force, no transition, not
+//! found (never re-created), the doctrine's refusal, a rate limit mid-run, --dry-run
+//! (no write), and pull -> push -> publish carrying the new statuses.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+#![allow(clippy::disallowed_methods)] // tests lay out fixture files directly
+
+mod common;
+
+use common::*;
+use contract_server::{ContractServer, Fault, ServerConfig};
+use serde_json::{Value, json};
+
+const LANES: [(&str, &str); 8] = [
+    ("planned", "To Do"),
+    ("claimed", "In Progress"),
+    ("in_progress", "In Progress"),
+    ("for_review", "In Review"),
+    ("approved", "In Review"),
+    ("done", "Done"),
+    ("blocked", "Blocked"),
+    ("canceled", "Won't Do"),
+];
+
+fn issue(n: u32, status: &str, category: &str) -> Value {
+    json!({"id": format!("{}", 10000 + n), "key": format!("ACME-{n}"), "fields": {
+        "summary": format!("Issue {n}"), "description": null,
+        "status": {"name": status, "statusCategory": {"key": category}},
+        "priority": {"name": "Medium"}, "labels": [], "issuetype": {"name": "Story"},
+        "updated": format!("2026-01-17T12:{n:02}:00.000+0000"), "created": "2026-01-17T12:00:00.000+0000"}})
+}
+
+fn jira(n: u32) -> ContractServer {
+    ContractServer::start(ServerConfig {
+        jira: Some(contract_server::FakeJira {
+            email: "dev@example.com".into(),
+            api_token: SECRET.into(),
+            project_key: "ACME".into(),
+            time_zone: "UTC".into(),
+            issues: (1..=n).map(|i| issue(i, "To Do", "new")).collect(),
+        }),
+        ..ServerConfig::default()
+    })
+    .unwrap()
+}
+
+/// A project bound to the fake Jira (status owned locally), pulled, with one work package
+/// per lane of `lanes` mapped to ACME-1, ACME-2...
+fn scene(j: &ContractServer, lanes: &[&str], doctrine: &[&str]) -> Env {
+    let env = Env::new();
+    let base = format!("base_url={}", j.url());
+    let token = format!("api_token={SECRET}");
+    let mut args = vec![
+        "--credential",
+        "project_key=ACME",
+        "--credential",
+        &base,
+        "--credential",
+        "email=dev@example.com",
+        "--credential",
+        &token,
+    ];
+    args.extend_from_slice(doctrine);
+    env.bind_jira(&args);
+    let r = env.run(&["tracker", "sync", "pull"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let feature = env.project().join("kitty-specs/001-push");
+    std::fs::create_dir_all(feature.join("tasks")).unwrap();
+    let mut log = String::new();
+    for (i, lane) in lanes.iter().enumerate() {
+        let wp = format!("WP{:02}", i + 1);
+        log += &json!({"event_id": format!("01JMBY7K8N3QRVX2DPFG5HWT{:02}", i),
+            "feature_slug": "001-push", "wp_id": wp, "from_lane": "planned", "to_lane": lane,
+            "at": format!("2026-01-18T10:00:{:02}+00:00", i), "actor": "dev", "force": true})
+        .to_string();
+        log.push('\n');
+        let r = env.run(&[
+            "tracker",
+            "map",
+            "add",
+            "--wp-id",
+            &wp,
+            "--external-id",
+            &format!("{}", 10001 + i),
+            "--external-key",
+            &format!("ACME-{}", i + 1),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.render());
+    }
+    std::fs::write(feature.join("status.events.jsonl"), log).unwrap();
+    env
+}
+
+const LOCAL: [&str; 4] = [
+    "--doctrine-mode",
+    "split_ownership",
+    "--field-owner",
+    "status=local",
+];
+
+fn push(env: &Env, extra: &[&str]) -> (Run, Value) {
+    let r = env.run(
+        &[
+            &["tracker", "sync", "push", "--json", "--attempts", "2"][..],
+            extra,
+        ]
+        .concat(),
+    );
+    let v = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
+    (r, v)
+}
+
+fn writes(j: &ContractServer) -> usize {
+    j.received().iter().filter(|r| r.method == "POST").count()
+}
+
+fn status_of(j: &ContractServer, key: &str) -> String {
+    j.jira_issue(key).unwrap()["fields"]["status"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn every_lane_reaches_its_default_status_and_a_second_push_changes_nothing() {
+    let j = jira(8);
+    let lanes: Vec<&str> = LANES.iter().map(|(l, _)| *l).collect();
+    let env = scene(&j, &lanes, &LOCAL);
+    let (r, v) = push(&env, &[]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    for (i, (lane, status)) in LANES.iter().enumerate() {
+        let key = format!("ACME-{}", i + 1);
+        assert_eq!(status_of(&j, &key), *status, "{lane}");
+        let want = if *status == "To Do" {
+            "unchanged"
+        } else {
+            "changed"
+        };
+        assert_eq!(v["items"][i]["outcome"], want, "{lane}: {v}");
+    }
+    assert_eq!(v["summary"]["changed"], 7);
+    assert_eq!(writes(&j), 7, "one transition per change");
+    // Again: nothing to do, one request per issue, no write.
+    let before = j.received().len();
+    let (r, v) = push(&env, &[]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert_eq!(v["summary"]["unchanged"], 8, "{v}");
+    assert_eq!(
+        j.received().len() - before,
+        8,
+        "one GET per unchanged issue"
+    );
+    assert_eq!(writes(&j), 7);
+}
+
+#[test]
+fn pull_push_publish_carries_the_new_statuses() {
+    let j = jira(2);
+    let env = scene(&j, &["done", "for_review"], &LOCAL);
+    assert_eq!(push(&env, &[]).0.code, 0);
+    let s = server();
+    let r = env.run(&["tracker", "sync", "publish", "--server-url", &s.url()]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let body = s.received()[0].json().unwrap();
+    let statuses: Vec<&str> = body["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["done", "in_review"], "{body}");
+}
+
+#[test]
+fn a_custom_status_map_wins_over_the_default() {
+    let j = jira(1);
+    let env = scene(&j, &["done"], &LOCAL);
+    let path = env.project().join(".kittify/config.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace(
+            "tracker:\n",
+            "tracker:\n  status_map:\n    done: Won't Do\n",
+        ),
+    )
+    .unwrap();
+    assert_eq!(push(&env, &[]).0.code, 0);
+    assert_eq!(status_of(&j, "ACME-1"), "Won't Do");
+}
+
+#[test]
+fn the_doctrine_refuses_and_nothing_is_sent() {
+    let j = jira(1);
+    let env = scene(&j, &["done"], &[]);
+    let before = j.received().len();
+    let (r, v) = push(&env, &[]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    assert_eq!(v["items"][0]["outcome"], "refused");
+    assert!(
+        v["items"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("--doctrine-mode split_ownership --field-owner status=local"),
+        "{v}"
+    );
+    assert_eq!(j.received().len(), before, "nothing sent");
+}
+
+#[test]
+fn a_remote_edit_after_the_pull_is_a_conflict_unless_forced() {
+    let j = jira(1);
+    let env = scene(&j, &["done"], &LOCAL);
+    let mut edited = issue(1, "In Review", "indeterminate");
+    edited["fields"]["updated"] = json!("2026-03-01T00:00:00.000+0000");
+    j.jira_put(edited);
+    let (r, v) = push(&env, &[]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    assert_eq!(v["items"][0]["outcome"], "conflict", "{v}");
+    assert_eq!(writes(&j), 0);
+    assert_eq!(status_of(&j, "ACME-1"), "In Review");
+    let (r, v) = push(&env, &["--force"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert_eq!(v["items"][0]["outcome"], "changed");
+    assert_eq!(status_of(&j, "ACME-1"), "Done");
+}
+
+#[test]
+fn no_transition_and_not_found_need_the_user_and_nothing_is_created() {
+    let j = jira(2);
+    let env = scene(&j, &["for_review", "done"], &LOCAL);
+    j.jira_forbid_transition("To Do", "In Review");
+    j.jira_delete("ACME-2");
+    let (r, v) = push(&env, &[]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    assert_eq!(v["items"][0]["outcome"], "no_transition", "{v}");
+    assert!(
+        v["items"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("In Progress"),
+        "{v}"
+    );
+    assert_eq!(v["items"][1]["outcome"], "not_found", "{v}");
+    assert_eq!(writes(&j), 0, "no transition attempted, nothing re-created");
+    assert!(j.jira_issue("ACME-2").is_none());
+    let r = env.run(&["tracker", "map", "list", "--json"]);
+    assert!(
+        r.stdout.contains("ACME-2"),
+        "the mapping is kept: {}",
+        r.render()
+    );
+}
+
+#[test]
+fn dry_run_sends_no_write_and_a_rate_limit_mid_run_is_waited_out() {
+    let j = jira(2);
+    let env = scene(&j, &["done", "blocked"], &LOCAL);
+    let (r, v) = push(&env, &["--dry-run"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert_eq!(v["items"][0]["outcome"], "changed");
+    assert_eq!(v["items"][0]["to"], "Done");
+    assert_eq!(writes(&j), 0, "a dry run writes nothing");
+    assert_eq!(status_of(&j, "ACME-1"), "To Do");
+    j.push_faults([Fault::Status(429, Some("0".into()))]);
+    let (r, v) = push(&env, &[]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert_eq!(v["summary"]["changed"], 2, "{v}");
+}
+
+#[test]
+fn a_service_that_keeps_failing_exits_3() {
+    let j = jira(1);
+    let env = scene(&j, &["done"], &LOCAL);
+    j.push_faults(vec![Fault::Status(503, Some("0".into())); 2]);
+    let (r, v) = push(&env, &[]);
+    assert_eq!(r.code, 3, "{}", r.render());
+    assert_eq!(v["items"][0]["outcome"], "failed");
+}

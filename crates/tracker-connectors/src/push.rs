@@ -1,0 +1,324 @@
+//! The tracker push: move a mapped issue to the status that matches its work package's
+//! lane, and nothing else (never create, delete, reassign, retitle or comment).
+//!
+//! Per issue: read its current status and `updated`; already at the target: `unchanged`;
+//! changed remotely since the last pull (remote `updated` newer than the cached one and a
+//! status other than the cached one): `conflict`, unless forced; else the transition (Jira)
+//! or state update (Linear) that reaches the target.
+
+use base64::Engine as _;
+use http_transport::{RequestPlan, Secret, Transport, TransportError, join_url};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use spec_kitty_home::Credentials;
+use tracker_store::IssueStatus;
+
+use crate::error::ConnectorError;
+use crate::status_map::{JiraStatus, StatusTarget};
+use crate::text;
+
+/// One mapped work package to push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushRequest {
+    /// The work package.
+    pub wp_id: String,
+    /// Its current lane.
+    pub lane: String,
+    /// The mapped issue's id (Jira's numeric id, Linear's uuid).
+    pub issue_id: String,
+    /// Its key (`ACME-1`), when mapped with one.
+    pub issue_key: Option<String>,
+    /// The cached issue's canonical status (`in_progress`...), when the cache has it.
+    pub cached_status: Option<String>,
+    /// The cached issue's `updated_at`, when the cache has it.
+    pub cached_updated: Option<String>,
+}
+
+/// What a push did to one issue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Moved from one status to another (or, in a dry run, would be).
+    Changed {
+        /// The status before.
+        from: String,
+        /// The status after.
+        to: String,
+    },
+    /// Already at the target status.
+    Unchanged {
+        /// The status.
+        status: String,
+    },
+    /// Changed remotely since the last pull: not touched (pass force to move it anyway).
+    Conflict {
+        /// The cached status and `updated`.
+        cached: String,
+        /// The remote status and `updated`.
+        remote: String,
+    },
+    /// No transition reaches the target from the current status.
+    NoTransition {
+        /// The current status.
+        current: String,
+        /// What the target was.
+        target: String,
+        /// The statuses the workflow offers from here.
+        available: Vec<String>,
+    },
+    /// The issue does not exist remotely (deleted); its mapping is kept, nothing created.
+    NotFound,
+}
+
+impl Outcome {
+    /// The word a report uses: `changed`, `unchanged`, `conflict`, `no_transition`,
+    /// `not_found`.
+    #[must_use]
+    pub fn word(&self) -> &'static str {
+        match self {
+            Outcome::Changed { .. } => "changed",
+            Outcome::Unchanged { .. } => "unchanged",
+            Outcome::Conflict { .. } => "conflict",
+            Outcome::NoTransition { .. } => "no_transition",
+            Outcome::NotFound => "not_found",
+        }
+    }
+}
+
+/// The status the cache should now hold for an issue a push moved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewStatus {
+    /// The canonical status.
+    pub status: IssueStatus,
+    /// The issue's new `updated` (the time of the move, as near as this side knows it).
+    pub updated: String,
+}
+
+fn older(cached: Option<&str>, remote: Option<&str>) -> bool {
+    match (
+        cached.and_then(|c| c.parse::<Timestamp>().ok()),
+        remote.and_then(parse_jira_time),
+    ) {
+        (Some(c), Some(r)) => r > c,
+        // Nothing cached to compare with: not a conflict.
+        _ => false,
+    }
+}
+
+/// A Jira time (`2026-02-12T10:00:00.000+0000`) or an RFC 3339 one.
+fn parse_jira_time(s: &str) -> Option<Timestamp> {
+    s.parse::<Timestamp>().ok().or_else(|| {
+        jiff::fmt::strtime::parse("%Y-%m-%dT%H:%M:%S%.f%z", s)
+            .ok()?
+            .to_timestamp()
+            .ok()
+    })
+}
+
+/// Pushes statuses to one Jira Cloud site.
+pub struct JiraPusher {
+    transport: Transport,
+    base_url: String,
+    auth: Secret,
+}
+
+impl JiraPusher {
+    /// A pusher from the binding's `base_url`, `email` and `api_token`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConnectorError::MissingCredentials`] or [`ConnectorError::InvalidCredential`].
+    pub fn new(
+        credentials: &Credentials,
+        settings: &http_transport::Settings,
+    ) -> Result<Self, ConnectorError> {
+        let get = |k: &str| text(credentials, k);
+        let (Some(base_url), Some(email), Some(token)) =
+            (get("base_url"), get("email"), get("api_token"))
+        else {
+            let keys = ["base_url", "email", "api_token"]
+                .iter()
+                .filter(|k| get(k).is_none())
+                .map(|k| (*k).to_owned())
+                .collect();
+            return Err(ConnectorError::MissingCredentials {
+                provider: "jira".into(),
+                workspace: "<workspace>".into(),
+                keys,
+            });
+        };
+        http_transport::check_base_url(&base_url).map_err(|_| {
+            ConnectorError::InvalidCredential {
+                key: "base_url",
+                reason: "is not an http(s) URL with a host and no query".into(),
+            }
+        })?;
+        Ok(JiraPusher {
+            transport: settings.transport(),
+            base_url,
+            auth: Secret::new(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{email}:{token}"))
+            )),
+        })
+    }
+
+    /// `Ok(None)` for a 404.
+    fn call(
+        &self,
+        plan: RequestPlan,
+        body: Option<&[u8]>,
+    ) -> Result<Option<Value>, ConnectorError> {
+        let url = plan.shown_url();
+        let plan = plan
+            .header("Accept", "application/json")
+            .user_agent_header()
+            .secret_header("Authorization", "", &self.auth);
+        let empty: &[u8] = &[];
+        let answer = self
+            .transport
+            .execute(&plan, || Ok::<_, TransportError>(body.unwrap_or(empty)))?
+            .answer;
+        if answer.status == 404 {
+            return Ok(None);
+        }
+        if !answer.is_success() {
+            return Err(ConnectorError::Http {
+                service: "Jira",
+                status: answer.status,
+                url,
+                detail: answer.summary(),
+            });
+        }
+        Ok(Some(answer.json().cloned().unwrap_or(Value::Null)))
+    }
+
+    fn issue_url(&self, req: &PushRequest, tail: &str) -> String {
+        let id = req.issue_key.as_deref().unwrap_or(&req.issue_id);
+        join_url(
+            &self.base_url,
+            &format!(
+                "/rest/api/3/issue/{}{tail}",
+                http_transport::query_string(&[("", id)]).trim_start_matches('=')
+            ),
+        )
+    }
+
+    /// Moves one issue toward `target` (see the module doc). A dry run reads, decides
+    /// and writes nothing. `Some(NewStatus)` when the issue was moved.
+    ///
+    /// # Errors
+    ///
+    /// The service or the network failed, or an answer is unreadable.
+    pub fn push(
+        &self,
+        req: &PushRequest,
+        target: &StatusTarget,
+        force: bool,
+        dry_run: bool,
+    ) -> Result<(Outcome, Option<NewStatus>), ConnectorError> {
+        let url = format!("{}?fields=status,updated", self.issue_url(req, ""));
+        let Some(issue) = self.call(RequestPlan::get(&url), None)? else {
+            return Ok((Outcome::NotFound, None));
+        };
+        let fields = &issue["fields"];
+        let status = JiraStatus {
+            name: fields["status"]["name"].as_str().unwrap_or("").to_owned(),
+            category: fields["status"]["statusCategory"]["key"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+        };
+        let updated = fields["updated"].as_str().map(str::to_owned);
+        if target.matches_jira_name(&status) {
+            return Ok((
+                Outcome::Unchanged {
+                    status: status.name,
+                },
+                None,
+            ));
+        }
+        let remote_canonical = crate::jira::status_of(&fields["status"]).to_string();
+        if !force
+            && older(req.cached_updated.as_deref(), updated.as_deref())
+            && req.cached_status.as_deref() != Some(remote_canonical.as_str())
+        {
+            return Ok((
+                Outcome::Conflict {
+                    cached: format!(
+                        "{} at {}",
+                        req.cached_status.as_deref().unwrap_or("?"),
+                        req.cached_updated.as_deref().unwrap_or("?")
+                    ),
+                    remote: format!("{} at {}", status.name, updated.as_deref().unwrap_or("?")),
+                },
+                None,
+            ));
+        }
+        let turl = self.issue_url(req, "/transitions");
+        let Some(t) = self.call(RequestPlan::get(&turl), None)? else {
+            return Ok((Outcome::NotFound, None));
+        };
+        let transitions = t["transitions"].as_array().cloned().unwrap_or_default();
+        let offered: Vec<JiraStatus> = transitions
+            .iter()
+            .map(|t| JiraStatus {
+                name: t["to"]["name"].as_str().unwrap_or("").to_owned(),
+                category: t["to"]["statusCategory"]["key"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+            })
+            .collect();
+        let by_name = offered.iter().position(|s| target.matches_jira_name(s));
+        if by_name.is_none()
+            && let StatusTarget::Jira {
+                category: Some(category),
+                ..
+            } = target
+            && status.category == *category
+        {
+            // No status of the target's names is reachable, and the issue is already in
+            // the target's category: that is as close as this workflow gets.
+            return Ok((
+                Outcome::Unchanged {
+                    status: status.name,
+                },
+                None,
+            ));
+        }
+        let Some(i) = by_name.or_else(|| target.pick_jira(&offered)) else {
+            return Ok((
+                Outcome::NoTransition {
+                    current: status.name,
+                    target: target.to_string(),
+                    available: offered.into_iter().map(|s| s.name).collect(),
+                },
+                None,
+            ));
+        };
+        let to = offered[i].clone();
+        let outcome = Outcome::Changed {
+            from: status.name,
+            to: to.name.clone(),
+        };
+        if dry_run {
+            return Ok((outcome, None));
+        }
+        let id = transitions[i]["id"].as_str().unwrap_or("").to_owned();
+        let body = serde_json::to_vec(&json!({"transition": {"id": id}})).unwrap_or_default();
+        let plan = RequestPlan::post(&turl)
+            .header("Content-Type", "application/json")
+            .content_length_header(body.len() as u64);
+        if self.call(plan, Some(&body))?.is_none() {
+            return Ok((Outcome::NotFound, None));
+        }
+        let new = NewStatus {
+            status: crate::jira::status_of(
+                &json!({"name": to.name, "statusCategory": {"key": to.category}}),
+            ),
+            updated: Timestamp::now().to_string(),
+        };
+        Ok((outcome, Some(new)))
+    }
+}
