@@ -278,3 +278,159 @@ fn a_service_that_keeps_failing_exits_3() {
     assert_eq!(r.code, 3, "{}", r.render());
     assert_eq!(v["items"][0]["outcome"], "failed");
 }
+
+// ---- Linear ----
+
+const LINEAR_LANES: [(&str, &str); 8] = [
+    ("planned", "Todo"),
+    ("claimed", "In Progress"),
+    ("in_progress", "In Progress"),
+    ("for_review", "In Review"),
+    ("approved", "In Review"),
+    ("done", "Done"),
+    ("blocked", "In Progress"),
+    ("canceled", "Canceled"),
+];
+
+fn linear_node(n: u32) -> Value {
+    json!({"id": format!("lin-{n}"), "identifier": format!("ENG-{n}"), "title": format!("Issue {n}"),
+        "description": null, "priority": 2, "url": format!("https://linear.app/acme/issue/ENG-{n}"),
+        "createdAt": "2026-01-17T12:00:00.000Z", "updatedAt": format!("2026-01-17T12:{n:02}:00.000Z"),
+        "state": {"id": "state-todo", "name": "Todo", "type": "unstarted"},
+        "labels": {"nodes": []}, "assignee": null, "parent": null, "team": {"id": "team-1"}})
+}
+
+fn linear(n: u32) -> ContractServer {
+    ContractServer::start(ServerConfig {
+        linear: Some(contract_server::FakeLinear {
+            api_key: SECRET.into(),
+            oauth_token: "unused".into(),
+            team_id: "team-1".into(),
+            issues: (1..=n).map(linear_node).collect(),
+        }),
+        ..ServerConfig::default()
+    })
+    .unwrap()
+}
+
+fn linear_scene(l: &ContractServer, lanes: &[&str]) -> Env {
+    let env = Env::new();
+    let url = format!("graphql_url={}/graphql", l.url());
+    let key = format!("api_key={SECRET}");
+    let r = env.run(&[
+        "tracker",
+        "bind",
+        "--provider",
+        "linear",
+        "--workspace",
+        "acme",
+        "--credential",
+        "team_id=team-1",
+        "--credential",
+        &key,
+        "--credential",
+        &url,
+        "--doctrine-mode",
+        "spec_kitty_authoritative",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let r = env.run(&["tracker", "sync", "pull"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let feature = env.project().join("kitty-specs/001-push");
+    std::fs::create_dir_all(&feature).unwrap();
+    let mut log = String::new();
+    for (i, lane) in lanes.iter().enumerate() {
+        let wp = format!("WP{:02}", i + 1);
+        log += &json!({"event_id": format!("01JMBY7K8N3QRVX2DPFG5HWT{:02}", i),
+            "feature_slug": "001-push", "wp_id": wp, "from_lane": "planned", "to_lane": lane,
+            "at": format!("2026-01-18T10:00:{:02}+00:00", i), "actor": "dev", "force": true})
+        .to_string();
+        log.push('\n');
+        let r = env.run(&[
+            "tracker",
+            "map",
+            "add",
+            "--wp-id",
+            &wp,
+            "--external-id",
+            &format!("lin-{}", i + 1),
+            "--external-key",
+            &format!("ENG-{}", i + 1),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.render());
+    }
+    std::fs::write(feature.join("status.events.jsonl"), log).unwrap();
+    env
+}
+
+fn linear_state(l: &ContractServer, id: &str) -> String {
+    l.linear_issue(id).unwrap()["state"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn updates(l: &ContractServer) -> usize {
+    l.received()
+        .iter()
+        .filter(|r| String::from_utf8_lossy(&r.body).contains("issueUpdate"))
+        .count()
+}
+
+#[test]
+fn linear_every_lane_reaches_its_state_type_and_a_second_push_changes_nothing() {
+    let l = linear(8);
+    let lanes: Vec<&str> = LINEAR_LANES.iter().map(|(l, _)| *l).collect();
+    let env = linear_scene(&l, &lanes);
+    let before = l.received().len();
+    let (r, v) = push(&env, &[]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    for (i, (lane, state)) in LINEAR_LANES.iter().enumerate() {
+        assert_eq!(
+            linear_state(&l, &format!("lin-{}", i + 1)),
+            *state,
+            "{lane}: {v}"
+        );
+    }
+    assert_eq!(v["summary"]["changed"], 7, "{v}");
+    assert_eq!(updates(&l), 7);
+    // One states query per run, one read per issue, one update per change.
+    assert_eq!(l.received().len() - before, 1 + 8 + 7);
+    let before = l.received().len();
+    let (r, v) = push(&env, &[]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert_eq!(v["summary"]["unchanged"], 8, "{v}");
+    assert_eq!(
+        l.received().len() - before,
+        1 + 8,
+        "one read per unchanged issue"
+    );
+}
+
+#[test]
+fn linear_conflict_not_found_and_a_rate_limit_mid_run() {
+    let l = linear(3);
+    let env = linear_scene(&l, &["done", "done", "for_review"]);
+    let mut edited = linear_node(1);
+    edited["state"] = json!({"id": "state-review", "name": "In Review", "type": "started"});
+    edited["updatedAt"] = json!("2026-03-01T00:00:00.000Z");
+    l.linear_put(edited);
+    l.linear_delete("lin-2");
+    l.push_faults([Fault::Answer(
+        400,
+        vec![],
+        json!({"errors": [{"message": "Rate limit exceeded", "extensions": {"code": "RATELIMITED"}}]}),
+    )]);
+    let (r, v) = push(&env, &[]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    assert_eq!(v["items"][0]["outcome"], "conflict", "{v}");
+    assert_eq!(
+        v["items"][2]["outcome"], "changed",
+        "the rate limit was waited out: {v}"
+    );
+    assert_eq!(linear_state(&l, "lin-3"), "In Review");
+    let (r, v) = push(&env, &["--force", "--wp", "WP01"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert_eq!(v["items"].as_array().unwrap().len(), 1);
+    assert_eq!(linear_state(&l, "lin-1"), "Done");
+}

@@ -321,8 +321,8 @@ pub(crate) async fn linear_graphql(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let books = shared.state();
-    let Some(linear) = books.linear.as_ref() else {
+    let mut books = shared.state();
+    let Some(linear) = books.linear.as_mut() else {
         return graphql_error(StatusCode::NOT_FOUND, "no Linear here", "NOT_FOUND");
     };
     let auth = headers
@@ -345,6 +345,10 @@ pub(crate) async fn linear_graphql(
         );
     }
     let query = body["query"].as_str().unwrap_or("");
+    if let Some(answer) = linear_push(linear, query, &body["variables"]) {
+        return answer;
+    }
+    let linear = &*linear;
     if !query.contains("issues(") || !query.contains("pageInfo") {
         return graphql_error(
             StatusCode::BAD_REQUEST,
@@ -419,6 +423,70 @@ pub(crate) async fn linear_graphql(
         "pageInfo": {"hasNextPage": end < hits.len(), "endCursor": format!("fake-cursor-{end}")}
     }}}))
     .into_response()
+}
+
+/// The fake Linear team's workflow states: `(id, name, type)`.
+pub const LINEAR_STATES: [(&str, &str, &str); 6] = [
+    ("state-backlog", "Backlog", "backlog"),
+    ("state-todo", "Todo", "unstarted"),
+    ("state-progress", "In Progress", "started"),
+    ("state-review", "In Review", "started"),
+    ("state-done", "Done", "completed"),
+    ("state-canceled", "Canceled", "canceled"),
+];
+
+fn linear_state_json(id: &str) -> Option<Value> {
+    LINEAR_STATES
+        .iter()
+        .find(|(i, _, _)| *i == id)
+        .map(|(i, n, t)| json!({"id": i, "name": n, "type": t}))
+}
+
+/// The push's GraphQL: the team's workflow states, one issue's state, `issueUpdate`.
+fn linear_push(linear: &mut FakeLinear, query: &str, vars: &Value) -> Option<Response> {
+    let not_found = || {
+        Json(json!({"data": {"issue": null}, "errors": [{"message": "Entity not found: Issue",
+            "extensions": {"code": "INVALID_INPUT", "userPresentableMessage": "Could not find referenced Issue."}}]}))
+        .into_response()
+    };
+    if query.contains("states(") {
+        if vars["team"].as_str() != Some(linear.team_id.as_str()) {
+            return Some(Json(json!({"data": {"team": null}, "errors": [{"message": "Entity not found: Team"}]})).into_response());
+        }
+        let nodes: Vec<Value> = LINEAR_STATES
+            .iter()
+            .map(|(i, n, t)| json!({"id": i, "name": n, "type": t}))
+            .collect();
+        return Some(Json(json!({"data": {"team": {"states": {"nodes": nodes}}}})).into_response());
+    }
+    let id = vars["id"].as_str().unwrap_or("");
+    if query.contains("issueUpdate(") {
+        let Some(issue) = linear.issues.iter_mut().find(|n| n["id"] == id) else {
+            return Some(not_found());
+        };
+        let Some(state) = vars["stateId"].as_str().and_then(linear_state_json) else {
+            return Some(
+                Json(json!({"data": {"issueUpdate": {"success": false, "issue": null}}}))
+                    .into_response(),
+            );
+        };
+        issue["state"] = state;
+        issue["updatedAt"] = json!(Timestamp::now().to_string());
+        let i =
+            json!({"id": issue["id"], "updatedAt": issue["updatedAt"], "state": issue["state"]});
+        return Some(
+            Json(json!({"data": {"issueUpdate": {"success": true, "issue": i}}})).into_response(),
+        );
+    }
+    if query.contains("issue(") {
+        let Some(issue) = linear.issues.iter().find(|n| n["id"] == id) else {
+            return Some(not_found());
+        };
+        let i =
+            json!({"id": issue["id"], "updatedAt": issue["updatedAt"], "state": issue["state"]});
+        return Some(Json(json!({"data": {"issue": i}})).into_response());
+    }
+    None
 }
 
 /// The fake Jira project's workflow: every status, with its category.

@@ -41,7 +41,7 @@ mod sink;
 
 pub use contract::{SNAPSHOT_FIELDS, SnapshotError, validate_snapshot};
 #[cfg(feature = "fakes")]
-pub use fakes::{FakeJira, FakeLinear, JIRA_WORKFLOW};
+pub use fakes::{FakeJira, FakeLinear, JIRA_WORKFLOW, LINEAR_STATES};
 pub use server::{BATCH_PATH, ContractServer, Fault, Received, SNAPSHOT_PATH, ServerConfig};
 #[cfg(feature = "bench")]
 pub use sink::{BatchSink, peak_rss_mib, sample_event};

@@ -311,6 +311,25 @@ impl ContractServer {
         })
     }
 
+    /// Removes the fake Linear's issue node with this id (deleted remotely).
+    #[cfg(feature = "fakes")]
+    pub fn linear_delete(&self, id: &str) {
+        if let Some(l) = self.shared.state().linear.as_mut() {
+            l.issues.retain(|i| i["id"] != id);
+        }
+    }
+
+    /// The fake Linear's issue node with this id, as it is now.
+    #[cfg(feature = "fakes")]
+    #[must_use]
+    pub fn linear_issue(&self, id: &str) -> Option<Value> {
+        self.shared
+            .state()
+            .linear
+            .as_ref()
+            .and_then(|l| l.issues.iter().find(|i| i["id"] == id).cloned())
+    }
+
     /// Removes the fake Jira's issue with this key or id (deleted remotely).
     #[cfg(feature = "fakes")]
     pub fn jira_delete(&self, key_or_id: &str) {

@@ -47,7 +47,7 @@ pub use error::ConnectorError;
 pub use jira::{JIRA_FIELDS, JiraConnector, jira_issue};
 pub use linear::{DEFAULT_GRAPHQL_URL, LINEAR_ISSUES_QUERY, LinearConnector, linear_issue};
 pub use pull::{PullError, PullOptions, PullProgress, PullSummary, RESUME_PREFIX, pull};
-pub use push::{JiraPusher, NewStatus, Outcome, PushRequest};
+pub use push::{JiraPusher, LinearPusher, NewStatus, Outcome, PushRequest, Pusher};
 pub use status_map::{
     JiraStatus, LANE_ORDER, LinearState, StatusTarget, effective_status_map, status_target,
     unknown_lanes,

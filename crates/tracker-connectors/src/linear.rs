@@ -39,6 +39,74 @@ pub struct LinearConnector {
 }
 
 impl LinearConnector {
+    /// Sends one GraphQL request (rate limits and transient failures retried through the
+    /// transport) and gives the whole answer; errors inside a 200 are failures.
+    ///
+    /// # Errors
+    ///
+    /// [`ConnectorError::GraphQl`], [`ConnectorError::Http`], or a transport error.
+    pub(crate) fn query(&self, query: &str, variables: Value) -> Result<Value, ConnectorError> {
+        let body =
+            serde_json::to_vec(&json!({"query": query, "variables": variables})).map_err(|e| {
+                ConnectorError::BadAnswer {
+                    service: "Linear",
+                    what: e.to_string(),
+                    url: redact_url(&self.url),
+                }
+            })?;
+        let plan = RequestPlan::post(&self.url)
+            .header("Content-Type", "application/json")
+            .content_length_header(body.len() as u64)
+            .user_agent_header()
+            .secret_header("Authorization", "", &self.auth);
+        let exchange = self.transport.execute_with(
+            &plan,
+            || Ok::<_, TransportError>(body.as_slice()),
+            classify,
+        )?;
+        let answer = exchange.answer;
+        let url = redact_url(&self.url);
+        if let Some(v) = answer.json()
+            && let Some(detail) = graphql_errors(v)
+        {
+            return Err(if answer.is_success() {
+                ConnectorError::GraphQl { detail }
+            } else {
+                ConnectorError::Http {
+                    service: "Linear",
+                    status: answer.status,
+                    url,
+                    detail: Some(detail),
+                }
+            });
+        }
+        if !answer.is_success() {
+            let detail = match &answer.body {
+                http_transport::ResponseBody::Text(t) if !t.trim().is_empty() => Some(one_line(t)),
+                _ => None,
+            };
+            return Err(ConnectorError::Http {
+                service: "Linear",
+                status: answer.status,
+                url,
+                detail,
+            });
+        }
+        answer
+            .json()
+            .cloned()
+            .ok_or_else(|| ConnectorError::BadAnswer {
+                service: "Linear",
+                what: "not JSON".into(),
+                url,
+            })
+    }
+
+    /// The team this connector reads.
+    pub(crate) fn team_id(&self) -> &str {
+        &self.team_id
+    }
+
     /// A connector from `api_key` (or an OAuth `access_token`), `team_id`, and an optional
     /// `graphql_url`; `workspace` is the binding's.
     ///
@@ -152,57 +220,14 @@ impl Connector for LinearConnector {
             // At or after: a tie at the boundary is fetched again (harmless), never lost.
             filter["updatedAt"] = json!({"gte": since.to_string()});
         }
-        let body = serde_json::to_vec(&json!({
-            "query": LINEAR_ISSUES_QUERY,
-            "variables": {"first": page_size, "after": cursor, "filter": filter},
-        }))
-        .map_err(|e| ConnectorError::BadAnswer {
-            service: "Linear",
-            what: e.to_string(),
-            url: redact_url(&self.url),
-        })?;
-        let plan = RequestPlan::post(&self.url)
-            .header("Content-Type", "application/json")
-            .content_length_header(body.len() as u64)
-            .user_agent_header()
-            .secret_header("Authorization", "", &self.auth);
-        let exchange = self.transport.execute_with(
-            &plan,
-            || Ok::<_, TransportError>(body.as_slice()),
-            classify,
+        let v = self.query(
+            LINEAR_ISSUES_QUERY,
+            json!({"first": page_size, "after": cursor, "filter": filter}),
         )?;
-        let answer = exchange.answer;
         let url = redact_url(&self.url);
-        if let Some(v) = answer.json()
-            && let Some(detail) = graphql_errors(v)
-        {
-            return Err(if answer.is_success() {
-                ConnectorError::GraphQl { detail }
-            } else {
-                ConnectorError::Http {
-                    service: "Linear",
-                    status: answer.status,
-                    url,
-                    detail: Some(detail),
-                }
-            });
-        }
-        if !answer.is_success() {
-            let detail = match &answer.body {
-                http_transport::ResponseBody::Text(t) if !t.trim().is_empty() => Some(one_line(t)),
-                _ => None,
-            };
-            return Err(ConnectorError::Http {
-                service: "Linear",
-                status: answer.status,
-                url,
-                detail,
-            });
-        }
         let bad = crate::bad_answer("Linear", url.clone());
-        let issues = answer
-            .json()
-            .and_then(|v| v.pointer("/data/issues"))
+        let issues = v
+            .pointer("/data/issues")
             .ok_or_else(|| bad("no data.issues"))?;
         let nodes = issues
             .get("nodes")
@@ -229,7 +254,7 @@ impl Connector for LinearConnector {
     }
 }
 
-fn linear_status(state: Option<&Value>) -> IssueStatus {
+pub(crate) fn linear_status(state: Option<&Value>) -> IssueStatus {
     let field = |k: &str| {
         state
             .and_then(|s| s.get(k))

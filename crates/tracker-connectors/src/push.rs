@@ -322,3 +322,213 @@ impl JiraPusher {
         Ok((outcome, Some(new)))
     }
 }
+
+const LINEAR_STATES_QUERY: &str = "query SpecKittyStates($team: String!) {
+  team(id: $team) { states(first: 250) { nodes { id name type } } }
+}";
+
+const LINEAR_ISSUE_QUERY: &str = "query SpecKittyIssueState($id: String!) {
+  issue(id: $id) { id updatedAt state { id name type } }
+}";
+
+const LINEAR_UPDATE_MUTATION: &str = "mutation SpecKittyMove($id: String!, $stateId: String!) {
+  issueUpdate(id: $id, input: { stateId: $stateId }) {
+    success
+    issue { id updatedAt state { id name type } }
+  }
+}";
+
+/// Pushes states to one Linear team: its workflow states are read once per run.
+pub struct LinearPusher {
+    connector: crate::linear::LinearConnector,
+    states: std::cell::OnceCell<Vec<crate::status_map::LinearState>>,
+}
+
+fn linear_state(v: &Value) -> crate::status_map::LinearState {
+    crate::status_map::LinearState {
+        id: v["id"].as_str().unwrap_or("").to_owned(),
+        name: v["name"].as_str().unwrap_or("").to_owned(),
+        state_type: v["type"].as_str().unwrap_or("").to_owned(),
+    }
+}
+
+impl LinearPusher {
+    /// A pusher from the binding's `api_key` (or `access_token`), `team_id` and optional
+    /// `graphql_url`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConnectorError::MissingCredentials`] or [`ConnectorError::InvalidCredential`].
+    pub fn new(
+        workspace: &str,
+        credentials: &Credentials,
+        settings: &http_transport::Settings,
+    ) -> Result<Self, ConnectorError> {
+        Ok(LinearPusher {
+            connector: crate::linear::LinearConnector::new(workspace, credentials, settings)?,
+            states: std::cell::OnceCell::new(),
+        })
+    }
+
+    fn states(&self) -> Result<&[crate::status_map::LinearState], ConnectorError> {
+        if let Some(s) = self.states.get() {
+            return Ok(s);
+        }
+        let v = self.connector.query(
+            LINEAR_STATES_QUERY,
+            json!({"team": self.connector.team_id()}),
+        )?;
+        let nodes = v
+            .pointer("/data/team/states/nodes")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ConnectorError::GraphQl {
+                detail: "the team's workflow states are missing from the answer".into(),
+            })?;
+        Ok(self
+            .states
+            .get_or_init(|| nodes.iter().map(linear_state).collect()))
+    }
+
+    /// Moves one issue toward `target` (see the module doc). A dry run reads, decides and
+    /// writes nothing. `Some(NewStatus)` when the issue was moved.
+    ///
+    /// # Errors
+    ///
+    /// The service or the network failed (a rate limit is waited out first), an answer is
+    /// unreadable, or `issueUpdate` answered `success: false`.
+    pub fn push(
+        &self,
+        req: &PushRequest,
+        target: &StatusTarget,
+        force: bool,
+        dry_run: bool,
+    ) -> Result<(Outcome, Option<NewStatus>), ConnectorError> {
+        let states = self.states()?;
+        let issue = match self
+            .connector
+            .query(LINEAR_ISSUE_QUERY, json!({"id": req.issue_id}))
+        {
+            Ok(v) => v.pointer("/data/issue").cloned().filter(|i| !i.is_null()),
+            Err(ConnectorError::GraphQl { detail })
+                if detail.to_lowercase().contains("not found") =>
+            {
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(issue) = issue else {
+            return Ok((Outcome::NotFound, None));
+        };
+        let current = linear_state(&issue["state"]);
+        let Some(wanted) = target.pick_linear(states) else {
+            return Ok((
+                Outcome::NoTransition {
+                    current: current.name,
+                    target: target.to_string(),
+                    available: states.iter().map(|s| s.name.clone()).collect(),
+                },
+                None,
+            ));
+        };
+        if wanted.id == current.id {
+            return Ok((
+                Outcome::Unchanged {
+                    status: current.name,
+                },
+                None,
+            ));
+        }
+        let updated = issue["updatedAt"].as_str().map(str::to_owned);
+        let remote_canonical = crate::linear::linear_status(Some(&issue["state"])).to_string();
+        if !force
+            && older(req.cached_updated.as_deref(), updated.as_deref())
+            && req.cached_status.as_deref() != Some(remote_canonical.as_str())
+        {
+            return Ok((
+                Outcome::Conflict {
+                    cached: format!(
+                        "{} at {}",
+                        req.cached_status.as_deref().unwrap_or("?"),
+                        req.cached_updated.as_deref().unwrap_or("?")
+                    ),
+                    remote: format!("{} at {}", current.name, updated.as_deref().unwrap_or("?")),
+                },
+                None,
+            ));
+        }
+        let outcome = Outcome::Changed {
+            from: current.name,
+            to: wanted.name.clone(),
+        };
+        if dry_run {
+            return Ok((outcome, None));
+        }
+        let v = self.connector.query(
+            LINEAR_UPDATE_MUTATION,
+            json!({"id": req.issue_id, "stateId": wanted.id}),
+        )?;
+        let result = &v["data"]["issueUpdate"];
+        if result["success"] != true {
+            return Err(ConnectorError::GraphQl {
+                detail: format!("issueUpdate of {} answered success: false", req.issue_id),
+            });
+        }
+        let new = NewStatus {
+            status: crate::linear::linear_status(Some(&result["issue"]["state"])),
+            updated: result["issue"]["updatedAt"]
+                .as_str()
+                .map_or_else(|| Timestamp::now().to_string(), str::to_owned),
+        };
+        Ok((outcome, Some(new)))
+    }
+}
+
+/// A pusher for a binding's provider.
+pub enum Pusher {
+    /// Jira Cloud.
+    Jira(JiraPusher),
+    /// Linear.
+    Linear(LinearPusher),
+}
+
+impl Pusher {
+    /// The pusher of `provider` (`jira`, `linear`); `None` for a provider without push.
+    ///
+    /// # Errors
+    ///
+    /// The binding's credentials are missing or unusable.
+    pub fn for_binding(
+        provider: &str,
+        workspace: &str,
+        credentials: &Credentials,
+        settings: &http_transport::Settings,
+    ) -> Result<Option<Pusher>, ConnectorError> {
+        Ok(match provider {
+            "jira" => Some(Pusher::Jira(JiraPusher::new(credentials, settings)?)),
+            "linear" => Some(Pusher::Linear(LinearPusher::new(
+                workspace,
+                credentials,
+                settings,
+            )?)),
+            _ => None,
+        })
+    }
+
+    /// See [`JiraPusher::push`] and [`LinearPusher::push`].
+    ///
+    /// # Errors
+    ///
+    /// As theirs.
+    pub fn push(
+        &self,
+        req: &PushRequest,
+        target: &StatusTarget,
+        force: bool,
+        dry_run: bool,
+    ) -> Result<(Outcome, Option<NewStatus>), ConnectorError> {
+        match self {
+            Pusher::Jira(p) => p.push(req, target, force, dry_run),
+            Pusher::Linear(p) => p.push(req, target, force, dry_run),
+        }
+    }
+}

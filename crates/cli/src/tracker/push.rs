@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde_json::{Value, json};
 use spec_kitty_home::now_isoformat;
-use tracker_connectors::{JiraPusher, Outcome, PushRequest, connector_settings, status_target};
+use tracker_connectors::{Outcome, PushRequest, Pusher, connector_settings, status_target};
 use tracker_store::IssueCache;
 
 use super::Context;
@@ -72,14 +72,14 @@ fn lanes(root: &std::path::Path, features: &[String]) -> Result<BTreeMap<String,
 
 pub(crate) fn push(ctx: &Context, args: &PushArgs) -> Result<()> {
     let b = ctx.require_binding()?;
-    if b.provider != "jira" {
+    let settings = crate::net::settings(&args.net, connector_settings());
+    let Some(pusher) = Pusher::for_binding(&b.provider, &b.workspace, &b.credentials, &settings)?
+    else {
         anyhow::bail!(
-            "tracker push supports jira (linear follows); {} has no push",
+            "tracker push supports jira and linear; {} has no push",
             b.provider
         );
-    }
-    let settings = crate::net::settings(&args.net, connector_settings());
-    let pusher = JiraPusher::new(&b.credentials, &settings)?;
+    };
     let path = ctx.cache_path(&b);
     let mut cache = if args.dry_run {
         IssueCache::open_read_only(&path)?
