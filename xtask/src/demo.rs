@@ -164,6 +164,96 @@ fn history(bin: &Path, url: &str, server: &ContractServer) -> Result<()> {
     Ok(())
 }
 
+/// A lane log: WP01 moved to review, WP02 all the way to done.
+const PUSH_LANE_LOG: &str = r#"{"event_id": "01JMBY7K8N3QRVX2DPFG5HWT01", "feature_slug": "001-demo", "wp_id": "WP01", "from_lane": "planned", "to_lane": "claimed", "at": "2026-02-12T10:00:00+00:00", "actor": "claude", "force": false}
+{"event_id": "01JMBY7K8N3QRVX2DPFG5HWT02", "feature_slug": "001-demo", "wp_id": "WP01", "from_lane": "claimed", "to_lane": "in_progress", "at": "2026-02-12T10:05:00+00:00", "actor": "claude", "force": false}
+{"event_id": "01JMBY7K8N3QRVX2DPFG5HWT03", "feature_slug": "001-demo", "wp_id": "WP01", "from_lane": "in_progress", "to_lane": "for_review", "at": "2026-02-12T11:00:00+00:00", "actor": "claude", "force": false}
+{"event_id": "01JMBY7K8N3QRVX2DPFG5HWT04", "feature_slug": "001-demo", "wp_id": "WP02", "from_lane": "planned", "to_lane": "done", "at": "2026-02-12T12:00:00+00:00", "actor": "reviewer", "force": true}
+"#;
+
+/// Maps two work packages, moves them in a lane log, and pushes the lanes to the fake
+/// Jira and the fake Linear: the plan, the result, and a second push with nothing to do.
+fn push(bin: &Path, url: &str) -> Result<()> {
+    println!("== 6. Push: work-package lanes to Jira and Linear, status only, under the doctrine");
+    for (provider, workspace, creds, issues) in [
+        (
+            "jira",
+            "acme.atlassian.net",
+            vec![
+                "project_key=ACME".to_owned(),
+                format!("base_url={url}"),
+                "email=dev@example.com".to_owned(),
+                "api_token=demo-secret".to_owned(),
+            ],
+            [("10001", "ACME-1"), ("10003", "ACME-3")],
+        ),
+        (
+            "linear",
+            "acme",
+            vec![
+                "team_id=abc-123-def".to_owned(),
+                "api_key=demo-secret".to_owned(),
+                format!("graphql_url={url}/graphql"),
+            ],
+            [("lin-1", "ENG-1"), ("lin-2", "ENG-2")],
+        ),
+    ] {
+        let (_tmp, home, project) = crate::scratch::scratch_project(
+            "project:\n  uuid: 550e8400-e29b-41d4-a716-446655440000\n  slug: demo\n",
+        )?;
+        let feature = project.join("kitty-specs/001-demo");
+        std::fs::create_dir_all(&feature)?;
+        std::fs::write(feature.join("status.events.jsonl"), PUSH_LANE_LOG)?;
+        let mut bind = vec![
+            "tracker",
+            "bind",
+            "--provider",
+            provider,
+            "--workspace",
+            workspace,
+        ];
+        for c in &creds {
+            bind.extend(["--credential", c.as_str()]);
+        }
+        bind.extend([
+            "--doctrine-mode",
+            "split_ownership",
+            "--field-owner",
+            "status=local",
+        ]);
+        run_cli(bin, &home, &project, &bind)?;
+        run_cli(bin, &home, &project, &["tracker", "sync", "pull"])?;
+        for (wp, (id, key)) in ["WP01", "WP02"].iter().zip(issues) {
+            run_cli(
+                bin,
+                &home,
+                &project,
+                &[
+                    "tracker",
+                    "map",
+                    "add",
+                    "--wp-id",
+                    wp,
+                    "--external-id",
+                    id,
+                    "--external-key",
+                    key,
+                ],
+            )?;
+        }
+        run_cli(
+            bin,
+            &home,
+            &project,
+            &["tracker", "sync", "push", "--dry-run"],
+        )?;
+        run_cli(bin, &home, &project, &["tracker", "sync", "push"])?;
+        run_cli(bin, &home, &project, &["tracker", "sync", "push"])?;
+    }
+    println!();
+    Ok(())
+}
+
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for e in std::fs::read_dir(from)? {
@@ -390,9 +480,10 @@ pub(crate) fn run() -> Result<()> {
     }
     events(&bin, &url, &server)?;
     history(&bin, &url, &server)?;
+    push(&bin, &url)?;
     server.shutdown();
     println!(
-        "done: two pulls, three publishes, an event upload and a history import, all local; the temporary projects and homes are removed."
+        "done: pulls, publishes, an event upload, a history import and pushes to Jira and Linear, all local; the temporary projects and homes are removed."
     );
     Ok(())
 }

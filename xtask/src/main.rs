@@ -6,6 +6,7 @@
 //! - `bench-publish`: a whole publish of N issues, ours beside the Python CLI's.
 //! - `bench-upload`: a whole `sync now` of N queued events, ours beside the Python CLI's.
 //! - `bench-import`: a whole `sync import-history` of a lane log of N rows.
+//! - `bench-push`: a plan and a push of N mapped issues to the local fake Jira.
 //!
 //! This crate is the workspace's tooling edge: it may print, read files and spawn processes.
 //! It is never a dependency of a library crate.
@@ -16,6 +17,7 @@
 mod bench;
 mod bench_import;
 mod bench_publish;
+mod bench_push;
 mod bench_upload;
 mod contracts;
 mod demo;
@@ -40,6 +42,8 @@ tasks:
   bench-import [N] [--runs K]
                     time a whole `sync import-history` of a lane log of N rows (default
                     100000): events/s and peak RSS
+  bench-push [N]    time a plan and a push of N mapped issues (default 1000) to the local
+                    fake Jira: wall time and requests per issue
 
 check-contracts and freeze-fixtures take [--root DIR] to work on another checkout (default:
 this repository)";
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
         Some("bench-publish") => bench_publish::run(&args[1..]),
         Some("bench-upload") => bench_upload::run(&args[1..]),
         Some("bench-import") => bench_import::run(&args[1..]),
+        Some("bench-push") => bench_push::run(&args[1..]),
         Some(task @ ("check-contracts" | "freeze-fixtures")) => {
             let root = match &args[1..] {
                 [] => repo_root(),

@@ -434,3 +434,49 @@ fn linear_conflict_not_found_and_a_rate_limit_mid_run() {
     assert_eq!(v["items"].as_array().unwrap().len(), 1);
     assert_eq!(linear_state(&l, "lin-1"), "Done");
 }
+
+#[test]
+fn kill_9_mid_push_then_a_rerun_converges_without_a_duplicate_transition() {
+    let j = jira(3);
+    let env = scene(&j, &["done", "done", "done"], &LOCAL);
+    let base = j.received().len();
+    // The first issue: GET, GET transitions, POST; then the next request hangs for a while.
+    j.push_faults([
+        Fault::Delay(std::time::Duration::ZERO),
+        Fault::Delay(std::time::Duration::ZERO),
+        Fault::Delay(std::time::Duration::ZERO),
+        Fault::Delay(std::time::Duration::from_secs(20)),
+    ]);
+    let mut child = env
+        .cmd(&["tracker", "sync", "push", "--timeout-seconds", "60"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    // A request is recorded when it is answered: the third (the transition) is done, the
+    // fourth (the second issue's read) hangs.
+    while j.received().len() < base + 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the push did not get going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(writes(&j), 1, "killed after one transition");
+    assert_eq!(status_of(&j, "ACME-1"), "Done");
+    let (r, v) = push(&env, &[]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert_eq!(
+        v["items"][0]["outcome"], "unchanged",
+        "no second transition: {v}"
+    );
+    assert_eq!(v["summary"]["changed"], 2, "{v}");
+    assert_eq!(writes(&j), 3, "one transition per issue in all");
+    for key in ["ACME-1", "ACME-2", "ACME-3"] {
+        assert_eq!(status_of(&j, key), "Done");
+    }
+}

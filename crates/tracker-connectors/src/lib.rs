@@ -13,7 +13,9 @@
 //! - [`pull`]: pages upserted in one transaction each, with the checkpoint they reached,
 //!   so an interrupted pull resumes and a finished one fetches only what changed.
 //! - [`status_target`]: which tracker status a work-package lane maps to (the provider's
-//!   default, or the binding's `status_map`), for the tracker push.
+//!   default, or the binding's `status_map`), and [`Pusher`]: the tracker push, which
+//!   moves a mapped issue to that status and writes nothing else
+//!   (`contracts/tracker-push.md`).
 //!
 //! All HTTP goes through `http-transport` (retries with backoff and `Retry-After`, bounded
 //! answers, credentials only over https except to loopback).
@@ -21,7 +23,8 @@
 //! # What it must never do
 //!
 //! Print; put a token, an API key or a password in an error or a `Debug` output; delete a
-//! cached issue; touch mappings, the binding or the credentials.
+//! cached issue; touch mappings, the binding or the credentials; create, delete, reassign,
+//! retitle or comment on a remote issue (the push changes its status only).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

@@ -430,7 +430,10 @@ impl LinearPusher {
                 None,
             ));
         };
-        if wanted.id == current.id {
+        if wanted.id == current.id
+            || (wanted.name.eq_ignore_ascii_case(&current.name)
+                && wanted.state_type == current.state_type)
+        {
             return Ok((
                 Outcome::Unchanged {
                     status: current.name,
