@@ -527,27 +527,45 @@ fn jira_transitions_from(current: &str, forbidden: &[(String, String)]) -> Vec<V
         .collect()
 }
 
-/// `GET /rest/api/3/issue/{key}` (`fields=status,updated` or all).
-pub(crate) async fn jira_issue_get(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    axum::extract::Path(key): axum::extract::Path<String>,
+/// Runs `f` on the fake Jira's issue `key` (with the forbidden moves) after the
+/// authorization check; 404 when there is no such issue.
+fn with_jira_issue(
+    shared: &Shared,
+    headers: &HeaderMap,
+    key: &str,
+    f: impl FnOnce(&mut Value, &[(String, String)]) -> (Response, bool),
 ) -> Response {
-    if let Err(r) = jira_authorized(&shared, &headers) {
+    if let Err(r) = jira_authorized(shared, headers) {
         return *r;
     }
     let mut state = shared.state();
+    let forbidden = state.jira_forbidden.clone();
     let Some(issue) = state
         .jira
         .as_mut()
-        .and_then(|j| jira_find(&mut j.issues, &key))
+        .and_then(|j| jira_find(&mut j.issues, key))
     else {
         return jira_error(
             StatusCode::NOT_FOUND,
             &["Issue does not exist or you do not have permission to see it."],
         );
     };
-    Json(issue.clone()).into_response()
+    let (response, changed) = f(issue, &forbidden);
+    if changed {
+        state.jira_index = None;
+    }
+    response
+}
+
+/// `GET /rest/api/3/issue/{key}` (`fields=status,updated` or all).
+pub(crate) async fn jira_issue_get(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    axum::extract::Path(key): axum::extract::Path<String>,
+) -> Response {
+    with_jira_issue(&shared, &headers, &key, |issue, _| {
+        (Json(issue.clone()).into_response(), false)
+    })
 }
 
 /// `GET /rest/api/3/issue/{key}/transitions`.
@@ -556,26 +574,14 @@ pub(crate) async fn jira_transitions_get(
     headers: HeaderMap,
     axum::extract::Path(key): axum::extract::Path<String>,
 ) -> Response {
-    if let Err(r) = jira_authorized(&shared, &headers) {
-        return *r;
-    }
-    let mut state = shared.state();
-    let forbidden = state.jira_forbidden.clone();
-    let Some(issue) = state
-        .jira
-        .as_mut()
-        .and_then(|j| jira_find(&mut j.issues, &key))
-    else {
-        return jira_error(
-            StatusCode::NOT_FOUND,
-            &["Issue does not exist or you do not have permission to see it."],
-        );
-    };
-    let current = issue["fields"]["status"]["name"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned();
-    Json(json!({"transitions": jira_transitions_from(&current, &forbidden)})).into_response()
+    with_jira_issue(&shared, &headers, &key, |issue, forbidden| {
+        let current = issue["fields"]["status"]["name"].as_str().unwrap_or("");
+        let transitions = jira_transitions_from(current, forbidden);
+        (
+            Json(json!({"transitions": transitions})).into_response(),
+            false,
+        )
+    })
 }
 
 /// `POST /rest/api/3/issue/{key}/transitions` with `{"transition": {"id": ...}}`: moves
@@ -586,41 +592,27 @@ pub(crate) async fn jira_transitions_post(
     axum::extract::Path(key): axum::extract::Path<String>,
     Json(body): Json<Value>,
 ) -> Response {
-    if let Err(r) = jira_authorized(&shared, &headers) {
-        return *r;
-    }
-    let mut state = shared.state();
-    let forbidden = state.jira_forbidden.clone();
-    let Some(issue) = state
-        .jira
-        .as_mut()
-        .and_then(|j| jira_find(&mut j.issues, &key))
-    else {
-        return jira_error(
-            StatusCode::NOT_FOUND,
-            &["Issue does not exist or you do not have permission to see it."],
-        );
-    };
-    let current = issue["fields"]["status"]["name"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned();
-    let wanted = body["transition"]["id"].as_str().unwrap_or("");
-    let Some(to) = jira_transitions_from(&current, &forbidden)
-        .into_iter()
-        .find(|t| t["id"] == wanted)
-    else {
-        return jira_error(
-            StatusCode::BAD_REQUEST,
-            &[&format!(
-                "Transition id '{wanted}' is not valid for this issue."
-            )],
-        );
-    };
-    issue["fields"]["status"] = to["to"].clone();
-    issue["fields"]["updated"] = json!(jira_now());
-    state.jira_index = None;
-    StatusCode::NO_CONTENT.into_response()
+    with_jira_issue(&shared, &headers, &key, |issue, forbidden| {
+        let current = issue["fields"]["status"]["name"].as_str().unwrap_or("");
+        let wanted = body["transition"]["id"].as_str().unwrap_or("");
+        let Some(to) = jira_transitions_from(current, forbidden)
+            .into_iter()
+            .find(|t| t["id"] == wanted)
+        else {
+            return (
+                jira_error(
+                    StatusCode::BAD_REQUEST,
+                    &[&format!(
+                        "Transition id '{wanted}' is not valid for this issue."
+                    )],
+                ),
+                false,
+            );
+        };
+        issue["fields"]["status"] = to["to"].clone();
+        issue["fields"]["updated"] = json!(jira_now());
+        (StatusCode::NO_CONTENT.into_response(), true)
+    })
 }
 
 #[cfg(test)]

@@ -285,6 +285,31 @@ fn now_secs() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
+/// Inserts `rows` (`INSERT OR IGNORE`: an id another writer queued meanwhile stays as it
+/// is) when they fit under `max` rows; `None` when they would not (nothing inserted).
+fn insert_within_cap(
+    tx: &rusqlite::Transaction<'_>,
+    rows: &[(&str, &str, &str)],
+    max: u64,
+    now: i64,
+) -> rusqlite::Result<Option<u64>> {
+    let count: i64 = tx.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
+    let after = u64::try_from(count)
+        .unwrap_or(u64::MAX)
+        .saturating_add(rows.len() as u64);
+    if !rows.is_empty() && after > max {
+        return Ok(None);
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO queue(event_id, event_type, data, timestamp, coalesce_key) VALUES(?1, ?2, ?3, ?4, NULL)",
+    )?;
+    let mut n = 0u64;
+    for (event_id, event_type, data) in rows {
+        n += insert.execute(params![event_id, event_type, data, now])? as u64;
+    }
+    Ok(Some(n))
+}
+
 impl EventQueue {
     /// Opens (creating it and its directory when missing) the queue at `path`, refusing
     /// new events beyond `max` queued ones.
@@ -439,18 +464,7 @@ impl EventQueue {
                     new.push(*e);
                 }
             }
-            let count: i64 = tx.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
-            let after = u64::try_from(count).unwrap_or(u64::MAX).saturating_add(new.len() as u64);
-            if !new.is_empty() && after > max {
-                return Ok(None);
-            }
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO queue(event_id, event_type, data, timestamp, coalesce_key) VALUES(?1, ?2, ?3, ?4, NULL)",
-            )?;
-            for (event_id, event_type, data) in &new {
-                insert.execute(params![event_id, event_type, data, now])?;
-            }
-            Ok(Some(new.len() as u64))
+            insert_within_cap(tx, &new, max, now)
         });
         match added {
             Ok(Some(n)) => Ok(n),
@@ -475,23 +489,7 @@ impl EventQueue {
     ) -> Result<u64, Error> {
         let max = self.max;
         let now = now_secs();
-        let added = self.write(|tx| {
-            let count: i64 = tx.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
-            let after = u64::try_from(count)
-                .unwrap_or(u64::MAX)
-                .saturating_add(events.len() as u64);
-            if !events.is_empty() && after > max {
-                return Ok(None);
-            }
-            let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO queue(event_id, event_type, data, timestamp, coalesce_key) VALUES(?1, ?2, ?3, ?4, NULL)",
-            )?;
-            let mut n = 0u64;
-            for (event_id, event_type, data) in events {
-                n += insert.execute(params![event_id, event_type, data, now])? as u64;
-            }
-            Ok(Some(n))
-        });
+        let added = self.write(|tx| insert_within_cap(tx, events, max, now));
         match added {
             Ok(Some(n)) => Ok(n),
             Ok(None) => Err(Error::QueueFull {

@@ -33,6 +33,41 @@ pub struct JiraConnector {
     zone: Option<TimeZone>,
 }
 
+/// A Jira site's base URL and its `Basic` authorization, from the binding's `base_url`,
+/// `email` and `api_token` (every missing key named at once).
+///
+/// # Errors
+///
+/// [`ConnectorError::MissingCredentials`] or [`ConnectorError::InvalidCredential`].
+pub(crate) fn site_and_auth(credentials: &Credentials) -> Result<(String, Secret), ConnectorError> {
+    let get = |k: &str| text(credentials, k);
+    let (Some(base_url), Some(email), Some(token)) =
+        (get("base_url"), get("email"), get("api_token"))
+    else {
+        let keys = routing_core::credential_schema("jira")
+            .map(|s| s.missing(credentials))
+            .unwrap_or_default()
+            .iter()
+            .map(|alternatives| alternatives.join("|"))
+            .collect();
+        return Err(ConnectorError::MissingCredentials {
+            provider: "jira".into(),
+            workspace: "<workspace>".into(),
+            keys,
+        });
+    };
+    http_transport::check_base_url(&base_url).map_err(|_| ConnectorError::InvalidCredential {
+        key: "base_url",
+        reason: "is not an http(s) URL with a host and no query (e.g. https://acme.atlassian.net)"
+            .into(),
+    })?;
+    let auth = Secret::new(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{email}:{token}"))
+    ));
+    Ok((base_url, auth))
+}
+
 impl JiraConnector {
     /// A connector from `base_url`, `email`, `api_token` and `project_key`.
     ///
@@ -43,36 +78,13 @@ impl JiraConnector {
         credentials: &Credentials,
         settings: &http_transport::Settings,
     ) -> Result<Self, ConnectorError> {
-        let get = |k: &str| text(credentials, k);
-        let (Some(base_url), Some(email), Some(token), Some(project_key)) = (
-            get("base_url"),
-            get("email"),
-            get("api_token"),
-            get("project_key"),
-        ) else {
-            let keys = routing_core::credential_schema("jira")
-                .map(|s| s.missing(credentials))
-                .unwrap_or_default()
-                .iter()
-                .map(|alternatives| alternatives.join("|"))
-                .collect();
-            return Err(ConnectorError::MissingCredentials {
+        let (base_url, auth) = site_and_auth(credentials)?;
+        let project_key =
+            text(credentials, "project_key").ok_or_else(|| ConnectorError::MissingCredentials {
                 provider: "jira".into(),
                 workspace: "<workspace>".into(),
-                keys,
-            });
-        };
-        http_transport::check_base_url(&base_url).map_err(|_| {
-            ConnectorError::InvalidCredential {
-                key: "base_url",
-                reason: "is not an http(s) URL with a host and no query (e.g. https://acme.atlassian.net)"
-                    .into(),
-            }
-        })?;
-        let auth = Secret::new(format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{email}:{}", token))
-        ));
+                keys: vec!["project_key".into()],
+            })?;
         Ok(JiraConnector {
             transport: settings.transport(),
             base_url,

@@ -6,7 +6,6 @@
 //! status other than the cached one): `conflict`, unless forced; else the transition (Jira)
 //! or state update (Linear) that reaches the target.
 
-use base64::Engine as _;
 use http_transport::{RequestPlan, Secret, Transport, TransportError, join_url};
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -15,7 +14,6 @@ use tracker_store::IssueStatus;
 
 use crate::error::ConnectorError;
 use crate::status_map::{JiraStatus, StatusTarget};
-use crate::text;
 
 /// One mapped work package to push.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +103,27 @@ fn older(cached: Option<&str>, remote: Option<&str>) -> bool {
     }
 }
 
+/// The conflict rule: changed remotely since the last pull (the remote `updated` newer
+/// than the cached one) to a status other than the cached one.
+fn conflict(
+    req: &PushRequest,
+    remote_name: &str,
+    remote_canonical: &IssueStatus,
+    remote_updated: Option<&str>,
+) -> Option<Outcome> {
+    let canonical = remote_canonical.to_string();
+    (older(req.cached_updated.as_deref(), remote_updated)
+        && req.cached_status.as_deref() != Some(canonical.as_str()))
+    .then(|| Outcome::Conflict {
+        cached: format!(
+            "{} at {}",
+            req.cached_status.as_deref().unwrap_or("?"),
+            req.cached_updated.as_deref().unwrap_or("?")
+        ),
+        remote: format!("{remote_name} at {}", remote_updated.unwrap_or("?")),
+    })
+}
+
 /// A Jira time (`2026-02-12T10:00:00.000+0000`) or an RFC 3339 one.
 fn parse_jira_time(s: &str) -> Option<Timestamp> {
     s.parse::<Timestamp>().ok().or_else(|| {
@@ -132,34 +151,11 @@ impl JiraPusher {
         credentials: &Credentials,
         settings: &http_transport::Settings,
     ) -> Result<Self, ConnectorError> {
-        let get = |k: &str| text(credentials, k);
-        let (Some(base_url), Some(email), Some(token)) =
-            (get("base_url"), get("email"), get("api_token"))
-        else {
-            let keys = ["base_url", "email", "api_token"]
-                .iter()
-                .filter(|k| get(k).is_none())
-                .map(|k| (*k).to_owned())
-                .collect();
-            return Err(ConnectorError::MissingCredentials {
-                provider: "jira".into(),
-                workspace: "<workspace>".into(),
-                keys,
-            });
-        };
-        http_transport::check_base_url(&base_url).map_err(|_| {
-            ConnectorError::InvalidCredential {
-                key: "base_url",
-                reason: "is not an http(s) URL with a host and no query".into(),
-            }
-        })?;
+        let (base_url, auth) = crate::jira::site_and_auth(credentials)?;
         Ok(JiraPusher {
             transport: settings.transport(),
             base_url,
-            auth: Secret::new(format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{email}:{token}"))
-            )),
+            auth,
         })
     }
 
@@ -238,22 +234,11 @@ impl JiraPusher {
                 None,
             ));
         }
-        let remote_canonical = crate::jira::status_of(&fields["status"]).to_string();
+        let remote_canonical = crate::jira::status_of(&fields["status"]);
         if !force
-            && older(req.cached_updated.as_deref(), updated.as_deref())
-            && req.cached_status.as_deref() != Some(remote_canonical.as_str())
+            && let Some(c) = conflict(req, &status.name, &remote_canonical, updated.as_deref())
         {
-            return Ok((
-                Outcome::Conflict {
-                    cached: format!(
-                        "{} at {}",
-                        req.cached_status.as_deref().unwrap_or("?"),
-                        req.cached_updated.as_deref().unwrap_or("?")
-                    ),
-                    remote: format!("{} at {}", status.name, updated.as_deref().unwrap_or("?")),
-                },
-                None,
-            ));
+            return Ok((c, None));
         }
         let turl = self.issue_url(req, "/transitions");
         let Some(t) = self.call(RequestPlan::get(&turl), None)? else {
@@ -442,22 +427,11 @@ impl LinearPusher {
             ));
         }
         let updated = issue["updatedAt"].as_str().map(str::to_owned);
-        let remote_canonical = crate::linear::linear_status(Some(&issue["state"])).to_string();
+        let remote_canonical = crate::linear::linear_status(Some(&issue["state"]));
         if !force
-            && older(req.cached_updated.as_deref(), updated.as_deref())
-            && req.cached_status.as_deref() != Some(remote_canonical.as_str())
+            && let Some(c) = conflict(req, &current.name, &remote_canonical, updated.as_deref())
         {
-            return Ok((
-                Outcome::Conflict {
-                    cached: format!(
-                        "{} at {}",
-                        req.cached_status.as_deref().unwrap_or("?"),
-                        req.cached_updated.as_deref().unwrap_or("?")
-                    ),
-                    remote: format!("{} at {}", current.name, updated.as_deref().unwrap_or("?")),
-                },
-                None,
-            ));
+            return Ok((c, None));
         }
         let outcome = Outcome::Changed {
             from: current.name,
