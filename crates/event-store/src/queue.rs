@@ -466,14 +466,7 @@ impl EventQueue {
             }
             insert_within_cap(tx, &new, max, now)
         });
-        match added {
-            Ok(Some(n)) => Ok(n),
-            Ok(None) => Err(Error::QueueFull {
-                path: self.path.clone(),
-                max,
-            }),
-            Err(e) => Err(e),
-        }
+        self.capped(added)
     }
 
     /// Queues events the caller has just checked are new ([`EventQueue::known_ids`]), in
@@ -490,11 +483,16 @@ impl EventQueue {
         let max = self.max;
         let now = now_secs();
         let added = self.write(|tx| insert_within_cap(tx, events, max, now));
+        self.capped(added)
+    }
+
+    /// What an insert under the cap gives: the rows added, or [`Error::QueueFull`].
+    fn capped(&self, added: Result<Option<u64>, Error>) -> Result<u64, Error> {
         match added {
             Ok(Some(n)) => Ok(n),
             Ok(None) => Err(Error::QueueFull {
                 path: self.path.clone(),
-                max,
+                max: self.max,
             }),
             Err(e) => Err(e),
         }
