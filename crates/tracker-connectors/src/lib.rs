@@ -50,7 +50,10 @@ pub use error::ConnectorError;
 pub use jira::{JIRA_FIELDS, JiraConnector, jira_issue};
 pub use linear::{DEFAULT_GRAPHQL_URL, LINEAR_ISSUES_QUERY, LinearConnector, linear_issue};
 pub use pull::{PullError, PullOptions, PullProgress, PullSummary, RESUME_PREFIX, pull};
-pub use push::{JiraPusher, LinearPusher, NewStatus, Outcome, PushRequest, Pusher};
+pub use push::{
+    ItemResult, JiraPusher, LinearPusher, NewStatus, Outcome, Placement, PushItem, PushOptions,
+    PushRequest, Pusher, Refusal, push_mapped,
+};
 pub use status_map::{
     JiraStatus, LANE_ORDER, LinearState, StatusTarget, effective_status_map, status_target,
     unknown_lanes,

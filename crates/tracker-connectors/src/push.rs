@@ -509,3 +509,196 @@ impl Pusher {
         }
     }
 }
+
+/// Where a work package's lane was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// In one feature, in this lane.
+    In {
+        /// The feature (directory name).
+        feature: String,
+        /// The lane.
+        lane: String,
+    },
+    /// The same WP id in several features: which lane is meant is not known.
+    Several(Vec<String>),
+}
+
+/// Why an item was not pushed, for the caller to say (and to add what fixes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The doctrine does not let spec-kitty write the status.
+    Doctrine {
+        /// The doctrine mode.
+        mode: String,
+        /// Who owns `status`.
+        owner: String,
+    },
+    /// The work package is in several features.
+    SeveralFeatures(Vec<String>),
+    /// The work package is in no lane log or WP file.
+    NoLane,
+    /// The provider has no status for this lane.
+    NoStatus(String),
+}
+
+/// What happened to one mapped work package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemResult {
+    /// The tracker answered.
+    Pushed(Outcome),
+    /// Not tried.
+    Refused(Refusal),
+    /// The service or the network failed (or, after a transient failure, not tried);
+    /// the error on one line and whether trying later may succeed.
+    Failed {
+        /// What failed.
+        error: String,
+        /// Whether it is the service's or the network's failure.
+        transient: bool,
+    },
+}
+
+impl ItemResult {
+    /// `changed`, `unchanged`, `conflict`, `no_transition`, `not_found`, `refused` or
+    /// `failed`.
+    #[must_use]
+    pub fn word(&self) -> &'static str {
+        match self {
+            ItemResult::Pushed(o) => o.word(),
+            ItemResult::Refused(_) => "refused",
+            ItemResult::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// One mapped work package and what the push did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushItem {
+    /// The work package.
+    pub wp_id: String,
+    /// The issue (its key, else its id).
+    pub issue: String,
+    /// The feature and lane, when the work package has one.
+    pub placement: Option<(String, String)>,
+    /// The result.
+    pub result: ItemResult,
+}
+
+/// What to push.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PushOptions<'a> {
+    /// Only these work packages (empty: all mapped).
+    pub wps: &'a [String],
+    /// Leave out mapped work packages found in no selected feature (a `--feature` run).
+    pub placed_only: bool,
+    /// Move issues changed remotely since the last pull too.
+    pub force: bool,
+    /// Read and decide, write nothing (no transition, no cache update).
+    pub dry_run: bool,
+}
+
+/// Pushes every mapping of `provider`/`workspace` in `cache` whose work package has a lane
+/// in `lanes`, under the binding's doctrine and status map (see `contracts/tracker-push.md`).
+/// Each change updates the cached issue in one transaction. After a transient failure the
+/// remaining items are not tried.
+///
+/// # Errors
+///
+/// The cache could not be read or written.
+pub fn push_mapped(
+    pusher: &Pusher,
+    cache: &mut tracker_store::IssueCache,
+    binding: (&str, &str),
+    config: &spec_kitty_home::TrackerConfig,
+    lanes: &std::collections::BTreeMap<String, Placement>,
+    opts: &PushOptions<'_>,
+) -> Result<Vec<PushItem>, tracker_store::StoreError> {
+    let (provider, workspace) = binding;
+    let writable = config.may_write("status");
+    let mut items = Vec::new();
+    let mut stopped = false;
+    for m in cache
+        .list_mappings()?
+        .into_iter()
+        .filter(|m| m.system == provider && m.workspace == workspace)
+        .filter(|m| opts.wps.is_empty() || opts.wps.contains(&m.wp_id))
+    {
+        let issue = m
+            .external_key
+            .clone()
+            .unwrap_or_else(|| m.external_id.clone());
+        let mut item = PushItem {
+            wp_id: m.wp_id.clone(),
+            issue,
+            placement: None,
+            result: ItemResult::Refused(Refusal::NoLane),
+        };
+        let (feature, lane) = match lanes.get(&m.wp_id) {
+            None if opts.placed_only => continue,
+            None => {
+                items.push(item);
+                continue;
+            }
+            Some(Placement::Several(features)) => {
+                item.result = ItemResult::Refused(Refusal::SeveralFeatures(features.clone()));
+                items.push(item);
+                continue;
+            }
+            Some(Placement::In { feature, lane }) => (feature, lane),
+        };
+        item.placement = Some((feature.clone(), lane.clone()));
+        let target = crate::status_map::status_target(provider, lane, &config.status_map);
+        item.result = match target {
+            _ if !writable => ItemResult::Refused(Refusal::Doctrine {
+                mode: config.doctrine_mode.clone(),
+                owner: config.field_owner("status").to_owned(),
+            }),
+            _ if stopped => ItemResult::Failed {
+                error: "not tried: the service failed".into(),
+                transient: true,
+            },
+            None => ItemResult::Refused(Refusal::NoStatus(lane.clone())),
+            Some(target) => {
+                let cached = cache.find_issue(&m.system, &m.external_id)?;
+                let text = |k: &str| {
+                    cached
+                        .as_ref()
+                        .and_then(|c| c.payload[k].as_str().map(str::to_owned))
+                };
+                let req = PushRequest {
+                    wp_id: m.wp_id.clone(),
+                    lane: lane.clone(),
+                    issue_id: m.external_id.clone(),
+                    issue_key: m.external_key.clone(),
+                    cached_status: text("status"),
+                    cached_updated: text("updated_at"),
+                };
+                match pusher.push(&req, &target, opts.force, opts.dry_run) {
+                    Ok((outcome, new)) => {
+                        if let (Some(new), Some(row)) = (new, &cached) {
+                            cache.set_issue_status(
+                                &row.identity,
+                                &new.status,
+                                &new.updated,
+                                &spec_kitty_home::now_isoformat(),
+                            )?;
+                        }
+                        ItemResult::Pushed(outcome)
+                    }
+                    Err(e) => {
+                        let transient = e.is_transient();
+                        stopped |= transient;
+                        ItemResult::Failed {
+                            error: http_transport::one_line(&e.to_string()),
+                            transient,
+                        }
+                    }
+                }
+            }
+        };
+        items.push(item);
+    }
+    Ok(items)
+}
