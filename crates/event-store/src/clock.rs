@@ -74,12 +74,16 @@ impl LamportClock {
             problem: what.to_owned(),
         };
         let v: Value = serde_json::from_str(&text).map_err(|_| bad("it is not JSON"))?;
-        let value = match v.get("value") {
-            None | Some(Value::Null) => 0,
-            Some(n) => n
-                .as_u64()
-                .ok_or_else(|| bad("`value` is not a non-negative integer"))?,
+        // Only the clock's own shape is read: anything else (null, a number, a list, a
+        // misspelt key, a null value) would silently restart the clock at 1.
+        let Value::Object(fields) = &v else {
+            return Err(bad("it is not a JSON object with a `value`"));
         };
+        let value = fields
+            .get("value")
+            .ok_or_else(|| bad("it has no `value`"))?
+            .as_u64()
+            .ok_or_else(|| bad("`value` is not a non-negative integer"))?;
         let node = v
             .get("node_id")
             .and_then(Value::as_str)
@@ -112,8 +116,13 @@ impl LamportClock {
             path: self.path.clone(),
             problem: "the clock is at its maximum".to_owned(),
         };
+        // The envelope's `lamport_clock` is a signed 64-bit integer: a clock at or past
+        // i64::MAX has no next value, and nothing is written.
         let first = value.checked_add(1).ok_or_else(at_max)?;
-        let last = value.checked_add(n.max(1)).ok_or_else(at_max)?;
+        let last = value
+            .checked_add(n.max(1))
+            .filter(|l| i64::try_from(*l).is_ok())
+            .ok_or_else(at_max)?;
         let node_id = node.unwrap_or_else(|| fallback_node_id.to_owned());
         // Python's json.dumps(indent=2) layout.
         let text = serde_json::to_string_pretty(&json!({

@@ -433,3 +433,38 @@ fn context_comes_from_the_project_the_login_and_the_repository() {
     assert!(!outside.project.found);
     assert_eq!(outside.emitter.project_uuid, None);
 }
+
+#[test]
+fn regression_22_3_a_clock_file_of_another_shape_is_refused_and_never_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clock.json");
+    let clock = LamportClock::new(&SpecKittyHome::at(dir.path()));
+    for text in [
+        "{}",
+        "null",
+        "42",
+        "\"str\"",
+        "[{\"value\": 42}]",
+        "{\"Value\": 42}",
+        "{\"value\": null}",
+        "{\"value\": -1}",
+        "{\"value\": 1.5}",
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let err = clock.tick("a1b2c3d4e5f6").unwrap_err();
+        assert!(err.to_string().contains("clock.json cannot be used"), "{text}: {err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "untouched");
+    }
+    // At (or past) the largest value an envelope can carry: no next value, file untouched.
+    for value in ["9223372036854775807", "18446744073709551615"] {
+        let text = format!("{{\"value\": {value}, \"node_id\": \"0123456789ab\"}}");
+        std::fs::write(&path, &text).unwrap();
+        let err = clock.tick("a1b2c3d4e5f6").unwrap_err();
+        assert!(err.to_string().contains("at its maximum"), "{value}: {err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+    // One below: the last value is handed out once.
+    std::fs::write(&path, "{\"value\": 9223372036854775806}").unwrap();
+    assert_eq!(clock.tick("a1b2c3d4e5f6").unwrap().value, 9_223_372_036_854_775_807);
+    assert!(clock.tick("a1b2c3d4e5f6").is_err());
+}
