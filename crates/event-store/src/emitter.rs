@@ -51,7 +51,9 @@ pub fn resolve_context(
         .repo_slug
         .clone()
         .filter(|s| is_repo_slug(s))
-        .or(git.origin_slug);
+        // A remote whose path is no `owner/name` the envelope accepts (an Azure project
+        // with a space, a `~user` path, a `+` in a name) gives no slug, never a failure.
+        .or(git.origin_slug.filter(|s| is_repo_slug(s)));
     let node = node_id(
         sources.hostname.as_deref().unwrap_or("localhost"),
         sources.username.as_deref().unwrap_or("unknown"),

@@ -190,19 +190,11 @@ pub fn repo_slug_from_remote(url: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// Whether `s` looks like `owner/name` (two or more non-empty segments of safe
-/// characters).
+/// Whether `s` is a `repo_slug` the envelope accepts (`owner/name`, subgroups allowed,
+/// `[A-Za-z0-9._-]` segments): the one rule, for the config's slug and the remote's.
 #[must_use]
 pub fn is_repo_slug(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('/').collect();
-    parts.len() >= 2
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && *p != "."
-                && *p != ".."
-                && p.chars()
-                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        })
+    event_envelope::formats::is_repo_slug(s)
 }
 
 #[cfg(test)]

@@ -452,7 +452,10 @@ fn regression_22_3_a_clock_file_of_another_shape_is_refused_and_never_reset() {
     ] {
         std::fs::write(&path, text).unwrap();
         let err = clock.tick("a1b2c3d4e5f6").unwrap_err();
-        assert!(err.to_string().contains("clock.json cannot be used"), "{text}: {err}");
+        assert!(
+            err.to_string().contains("clock.json cannot be used"),
+            "{text}: {err}"
+        );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text, "untouched");
     }
     // At (or past) the largest value an envelope can carry: no next value, file untouched.
@@ -465,6 +468,63 @@ fn regression_22_3_a_clock_file_of_another_shape_is_refused_and_never_reset() {
     }
     // One below: the last value is handed out once.
     std::fs::write(&path, "{\"value\": 9223372036854775806}").unwrap();
-    assert_eq!(clock.tick("a1b2c3d4e5f6").unwrap().value, 9_223_372_036_854_775_807);
+    assert_eq!(
+        clock.tick("a1b2c3d4e5f6").unwrap().value,
+        9_223_372_036_854_775_807
+    );
     assert!(clock.tick("a1b2c3d4e5f6").is_err());
+}
+
+#[test]
+fn regression_22_13_an_origin_that_is_no_repo_slug_gives_a_null_slug_and_the_emit_succeeds() {
+    for origin in [
+        "https://dev.azure.com/org/My%20Project/_git/repo",
+        "git@bitbucket.example:~alice/repo.git",
+        "https://gitlab.example.com/g/my+repo.git",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(repo.join(".kittify")).unwrap();
+        std::fs::write(
+            repo.join(".kittify/config.yaml"),
+            "project:\n  uuid: 550e8400-e29b-41d4-a716-446655440000\n  slug: p\n",
+        )
+        .unwrap();
+        git(&repo, &["init", "-q", "-b", "main"]);
+        git(&repo, &["remote", "add", "origin", origin]);
+        let home = SpecKittyHome::at(dir.path().join("home"));
+        let resolved =
+            event_store::resolve_context(&repo, &home, &event_store::ContextSources::default())
+                .unwrap();
+        assert_eq!(resolved.emitter.git.repo_slug, None, "{origin}");
+        let mut e = EventEmitter::open(&home, resolved.emitter).unwrap();
+        let env = e
+            .emit(EventType::WPStatusChanged, "WP01", wp_status(), None)
+            .unwrap_or_else(|err| panic!("{origin}: {err}"));
+        assert_eq!(env.repo_slug, None);
+    }
+    // A usable remote still gives its slug.
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(
+        &repo,
+        &[
+            "remote",
+            "add",
+            "origin",
+            "git@github.com:acme/spec-kitty.git",
+        ],
+    );
+    let resolved = event_store::resolve_context(
+        &repo,
+        &SpecKittyHome::at(dir.path().join("home")),
+        &event_store::ContextSources::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        resolved.emitter.git.repo_slug.as_deref(),
+        Some("acme/spec-kitty")
+    );
 }
