@@ -57,15 +57,7 @@ pub(crate) fn table(rows: &[(&str, String)]) -> String {
 /// (escape sequences, newlines) escaped, so a name cannot clear the screen, retitle the
 /// terminal or break a line.
 pub(crate) fn safe(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    http_transport::escape_text(text)
 }
 
 /// A message to stderr with a coloured prefix.

@@ -249,3 +249,62 @@ fn sync_commands_are_gated_by_the_flag() {
     c.env_remove("SPEC_KITTY_ENABLE_SAAS_SYNC");
     snapshot("sync_err_flag_off", &env, &run(c));
 }
+
+#[test]
+fn regression_22_9_outside_text_with_escapes_or_bidi_characters_is_escaped() {
+    let env = Env::new();
+    let s = server();
+    emit_one(&env);
+    // A stored login whose server URL carries an escape sequence and a bidi override.
+    std::fs::create_dir_all(env.home().join(".spec-kitty")).unwrap();
+    std::fs::write(
+        env.home().join(".spec-kitty/credentials"),
+        format!("[server]\nurl = \"{}/x\\u001b[2J\\u202e\"\n", s.url()),
+    )
+    .unwrap();
+    let r = env.run(&["sync", "status"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    for raw in ['\u{1b}', '\u{202e}'] {
+        assert!(
+            !r.stdout.contains(raw) && !r.stderr.contains(raw),
+            "{:?}\n{}",
+            raw,
+            r.render()
+        );
+    }
+    assert!(r.stdout.contains("\\u{1b}[2J\\u{202e}"), "{}", r.render());
+    // A rejection reason from the server with a bidi override and a zero-width space.
+    let id = {
+        let conn = rusqlite::Connection::open(env.home().join(".spec-kitty/queue.db")).unwrap();
+        conn.query_row("SELECT event_id FROM queue", [], |r| r.get::<_, String>(0))
+            .unwrap()
+    };
+    s.push_faults([Fault::Answer(
+        200,
+        vec![],
+        serde_json::json!({"results": [{"event_id": id, "status": "rejected",
+            "error": "bad \u{202e}txt.exe\u{200b}", "error_category": "schema_mismatch"}]}),
+    )]);
+    let r = env.run(&[
+        "sync",
+        "now",
+        "--server-url",
+        &s.url(),
+        "--auth-token",
+        SECRET,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    for args in [&["sync", "status"][..], &["sync", "failed", "list"][..]] {
+        let r = env.run(args);
+        assert!(
+            !r.stdout.contains('\u{202e}') && !r.stdout.contains('\u{200b}'),
+            "{}",
+            r.render()
+        );
+        assert!(
+            r.stdout.contains("\\u{202e}txt.exe\\u{200b}"),
+            "{args:?}\n{}",
+            r.render()
+        );
+    }
+}

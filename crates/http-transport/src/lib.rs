@@ -45,7 +45,8 @@ pub use settings::{
     ATTEMPTS_RANGE, DEFAULT_TIMEOUT, MAX_RESPONSE_BODY, Settings, TIMEOUT_RANGE, Trace, TraceFn,
 };
 pub use target::{
-    check_base_url, check_target, is_loopback_host, join_url, one_line, query_string, redact_url,
+    check_base_url, check_target, escape_text, is_loopback_host, join_url, needs_escape, one_line,
+    query_string, redact_url,
 };
 pub use transport::{
     Answer, ErrorKind, Exchange, ResponseBody, Transport, TransportError, USER_AGENT,

@@ -80,6 +80,43 @@ pub fn check_target(
     }
 }
 
+/// Whether a character from outside (a server, a file) must be escaped before it reaches a
+/// terminal: control characters (escape sequences, newlines) and the invisible Unicode
+/// format characters that reorder or hide text (bidi overrides and isolates U+202A-U+202E,
+/// U+2066-U+2069, U+061C; zero-width U+200B-U+200F, U+2060-U+2064, U+FEFF; the line and
+/// paragraph separators U+2028, U+2029).
+#[must_use]
+pub fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{FEFF}'
+        )
+}
+
+/// Outside text with every [`needs_escape`] character written as `\u{...}` (or `\n`...),
+/// nothing else changed.
+#[must_use]
+pub fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if needs_escape(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Text a server sent (or any outside text) made safe for one terminal line: control
 /// characters escaped (no escape sequence reaches the terminal), whitespace runs folded to
 /// one space, at most 300 characters (then `…`).
@@ -98,7 +135,7 @@ pub fn one_line(text: &str) -> String {
             continue;
         }
         last_space = false;
-        if c.is_control() {
+        if needs_escape(c) {
             for e in c.escape_default() {
                 out.push(e);
                 count += 1;
@@ -217,6 +254,16 @@ mod tests {
         assert!(check_target("https://x.example/api?a=1", false, false).is_ok());
         let err = check_base_url("https://u:pw@x.example/?a").unwrap_err();
         assert!(!err.to_string().contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn bidi_and_invisible_characters_are_escaped() {
+        assert_eq!(
+            one_line("evil\u{202E}txt.exe \u{2066}x\u{2069} a\u{200B}b"),
+            "evil\\u{202e}txt.exe \\u{2066}x\\u{2069} a\\u{200b}b"
+        );
+        assert_eq!(escape_text("a\u{FEFF}\nb"), "a\\u{feff}\\nb");
+        assert_eq!(escape_text("Résumé ✓"), "Résumé ✓", "ordinary text is kept");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::EventContext;
 use crate::args::{FailedCmd, FailedSelect, SyncNowArgs, SyncStatusArgs};
 use crate::error::usage;
-use crate::output::{ProgressLine, json as to_json, out, table};
+use crate::output::{ProgressLine, json as to_json, out, safe, table};
 
 /// How the login stands, in words (never a token).
 fn describe_login(state: LoginState) -> String {
@@ -69,10 +69,10 @@ pub(crate) fn now(ctx: &EventContext, args: &SyncNowArgs) -> Result<()> {
         v["ok"] = json!(error.is_none() && report.rejected == 0 && report.left == 0);
         out(&to_json(&v))?;
     } else {
-        out(
-            &(format!("Uploaded events to {}\n", redact_url(&opts.server_url))
-                + &report_text(&report)),
-        )?;
+        out(&(format!(
+            "Uploaded events to {}\n",
+            safe(&redact_url(&opts.server_url))
+        ) + &report_text(&report)))?;
     }
     if let Some(e) = error {
         return Err(anyhow::Error::new(e));
@@ -163,19 +163,21 @@ pub(crate) fn status(ctx: &EventContext, args: &SyncStatusArgs) -> Result<()> {
             Ok(0) => {}
             Ok(n) => {
                 text += &format!(
-                    "  another login's queue (not sent by this login): {path}: {n} pending\n"
+                    "  another login's queue (not sent by this login): {}: {n} pending\n",
+                    safe(path)
                 );
             }
-            Err(e) => text += &format!("  another login's queue is unreadable: {e}\n"),
+            Err(e) => text += &format!("  another login's queue is unreadable: {}\n", safe(e)),
         }
     }
     for f in &failed {
+        let field = |k: &str| safe(f[k].as_str().unwrap_or(""));
         text += &format!(
             "  failed {} {}: {} ({})\n",
-            f["event_id"].as_str().unwrap_or(""),
-            f["event_type"].as_str().unwrap_or(""),
-            f["reason"].as_str().unwrap_or(""),
-            f["category"].as_str().unwrap_or("")
+            field("event_id"),
+            field("event_type"),
+            field("reason"),
+            field("category")
         );
     }
     Ok(out(&text)?)
@@ -202,12 +204,13 @@ pub(crate) fn failed(ctx: &EventContext, cmd: &FailedCmd) -> Result<()> {
             let text: String = all
                 .iter()
                 .map(|f| {
+                    let field = |k: &str| safe(f[k].as_str().unwrap_or(""));
                     format!(
                         "{}  {}  {}  {}\n",
-                        f["event_id"].as_str().unwrap_or(""),
-                        f["event_type"].as_str().unwrap_or(""),
-                        f["category"].as_str().unwrap_or(""),
-                        f["reason"].as_str().unwrap_or("")
+                        field("event_id"),
+                        field("event_type"),
+                        field("category"),
+                        field("reason")
                     )
                 })
                 .collect();
