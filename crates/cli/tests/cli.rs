@@ -1842,3 +1842,29 @@ fn a_rebind_keeps_the_status_map_and_status_shows_the_effective_map_and_the_doct
     assert_eq!(v["push"]["status_map"]["approved"], "Approved | In Review");
     assert_eq!(v["push"]["unknown_lanes"], json!(["dnoe"]));
 }
+
+#[test]
+fn regression_22_11_a_provider_the_contract_forbids_is_refused_before_sending() {
+    let env = Env::new();
+    let s = server();
+    let path = env.project().join(".kittify/config.yaml");
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(
+        &path,
+        format!("{text}tracker:\n  provider: 'Acme Tracker'\n  workspace: acme\n"),
+    )
+    .unwrap();
+    let r = env.run(&["tracker", "sync", "publish", "--server-url", &s.url()]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    assert!(
+        r.stderr.contains("\"acme tracker\" is not a provider name"),
+        "{}",
+        r.render()
+    );
+    assert!(
+        r.stderr.contains("run `spec-kitty tracker bind` again"),
+        "{}",
+        r.render()
+    );
+    assert!(s.received().is_empty(), "nothing sent");
+}

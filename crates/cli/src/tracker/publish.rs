@@ -50,6 +50,14 @@ fn outcome_text(o: &PublishOutcome, title: &str) -> String {
 
 pub(crate) fn publish(ctx: &Context, args: &PublishArgs) -> Result<()> {
     let b = ctx.require_binding()?;
+    // A hand-written provider the snapshot contract refuses (`^[a-z0-9_-]+$`) is refused
+    // here, before anything is read or sent.
+    if !routing_core::is_valid_provider_name(&b.provider) {
+        anyhow::bail!(
+            "the binding's provider {:?} is not a provider name the snapshot contract accepts (lowercase letters, digits, '_' or '-'); run `spec-kitty tracker bind` again",
+            b.provider
+        );
+    }
     let session = crate::net::session(&ctx.home, &args.saas, Some(&b))?;
     let server_url = session.server_url().map(str::to_owned).ok_or_else(|| {
         usage("missing --server-url (or SAAS_API_URL): pass the spec-kitty SaaS base URL")
