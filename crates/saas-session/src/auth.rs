@@ -34,8 +34,35 @@ pub enum LoginState {
     NeedsRefresh,
     /// Both expired (or there is no refresh token): log in again.
     Expired,
+    /// The stored access token cannot be sent (a space, a control character...): log in
+    /// again.
+    Unusable,
     /// No token at all.
     None,
+}
+
+/// The longest token sent or stored.
+pub const MAX_TOKEN: usize = 8 * 1024;
+
+/// Why a token cannot go in an `Authorization` header; `None` when it can.
+#[must_use]
+pub fn token_problem(token: &str) -> Option<&'static str> {
+    if token.is_empty() {
+        Some("it is empty")
+    } else if token.len() > MAX_TOKEN {
+        Some("it is longer than 8 KiB")
+    } else if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        Some("it holds a space, a control character or a non-ASCII character")
+    } else {
+        None
+    }
+}
+
+fn checked(what: &'static str, token: &str) -> Result<(), SessionError> {
+    match token_problem(token) {
+        Some(reason) => Err(SessionError::BadToken { what, reason }),
+        None => Ok(()),
+    }
 }
 
 /// Whether an ISO 8601 expiry is in the past (or unreadable).
@@ -55,6 +82,14 @@ impl Auth {
             Auth::Given(_, source) => LoginState::Given(*source),
             Auth::None => LoginState::None,
             Auth::Stored(store) => match store.saas_login()? {
+                l if l
+                    .access
+                    .as_deref()
+                    .is_some_and(|a| token_problem(a).is_some())
+                    && !expired(l.access_expires_at.as_deref()) =>
+                {
+                    LoginState::Unusable
+                }
                 l if l.access.is_some() && !expired(l.access_expires_at.as_deref()) => {
                     LoginState::Valid
                 }
@@ -84,12 +119,16 @@ impl Auth {
         transport: &Transport,
     ) -> Result<Option<Secret>, SessionError> {
         match self {
-            Auth::Given(s, _) => Ok(Some(s.clone())),
+            Auth::Given(s, _) => {
+                checked("the given token", s.expose())?;
+                Ok(Some(s.clone()))
+            }
             Auth::None => Ok(None),
             Auth::Stored(store) => {
                 let login = store.saas_login()?;
                 match login.access {
                     Some(a) if !expired(login.access_expires_at.as_deref()) => {
+                        checked("the stored access token", &a)?;
                         Ok(Some(Secret::new(a)))
                     }
                     _ => self.refresh(server_url, transport).map(Some),
@@ -122,6 +161,7 @@ impl Auth {
         else {
             return Err(SessionError::Expired);
         };
+        checked("the stored refresh token", &refresh)?;
         let base = login
             .server_url
             .as_deref()
@@ -162,6 +202,10 @@ impl Auth {
                 status: answer.status,
             });
         };
+        // Checked before anything is stored: a token the next request could not send would
+        // otherwise make every later command fail.
+        checked("the refreshed access token", &access)?;
+        checked("the refreshed refresh token", &refresh)?;
         store_pair(store, &login, &access, &refresh, access_exp, refresh_exp)?;
         Ok(Secret::new(access))
     }

@@ -20,6 +20,15 @@ pub enum SessionError {
         /// What the server said, on one line.
         detail: Option<String>,
     },
+    /// A stored or refreshed token that cannot go in a header (a space, a control
+    /// character, CR/LF, non-ASCII, empty or over 8 KiB): nothing is sent or stored.
+    #[error("{what} cannot be used as a bearer token ({reason})")]
+    BadToken {
+        /// Which token.
+        what: &'static str,
+        /// What is wrong with it (never the value).
+        reason: &'static str,
+    },
     /// The refresh answered without a new token pair.
     #[error("the token refresh at {url} answered HTTP {status} without a new token pair")]
     BadRefreshAnswer {
@@ -52,6 +61,9 @@ impl SessionError {
     /// Whether the user must log in again (or give a valid token).
     #[must_use]
     pub fn needs_login(&self) -> bool {
-        matches!(self, SessionError::Expired | SessionError::Refused { .. })
+        matches!(
+            self,
+            SessionError::Expired | SessionError::Refused { .. } | SessionError::BadToken { .. }
+        )
     }
 }

@@ -27,7 +27,7 @@ mod error;
 mod session;
 mod token;
 
-pub use auth::{Auth, LoginState, REFRESH_PATH};
+pub use auth::{Auth, LoginState, MAX_TOKEN, REFRESH_PATH, token_problem};
 pub use error::SessionError;
 pub use http_transport::Secret;
 pub use session::{ServerSource, Session, SessionInputs};

@@ -177,3 +177,53 @@ fn an_expired_login_needs_a_new_one_and_sends_nothing() {
     assert!(matches!(err, SessionError::Expired), "{err}");
     assert!(err.needs_login());
 }
+
+#[test]
+fn regression_22_15_tokens_that_cannot_go_in_a_header_are_refused_locally_and_never_stored() {
+    // A stored access token with a space: a local error that says "log in again", not a
+    // network failure, and sync status does not call it valid.
+    let (_d, home) = home_with(&LOGIN.replace("stored-access", "sekrit value"));
+    let auth = Auth::Stored(CredentialStore::new(&home));
+    assert_eq!(auth.state().unwrap(), LoginState::Unusable);
+    let err = auth
+        .current(
+            "https://x.invalid",
+            &http_transport::Settings::default().transport(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, SessionError::BadToken { .. }), "{err}");
+    assert_eq!(err.kind(), http_transport::ErrorKind::Refused);
+    assert!(err.needs_login());
+    assert!(
+        !err.to_string().contains("sekrit"),
+        "never the value: {err}"
+    );
+    // A refresh answer with a 1 MB token (or CR/LF) is not stored.
+    for bad in ["x".repeat(1024 * 1024), "a\r\nInjected: yes".to_owned()] {
+        let issuer = ContractServer::start(ServerConfig::default()).unwrap();
+        let (_d, home) = home_with(
+            &LOGIN
+                .replace("https://stored.example", &issuer.url())
+                .replace("access_expires_at = \"2999", "access_expires_at = \"2000"),
+        );
+        let before = std::fs::read_to_string(home.credentials_path()).unwrap();
+        issuer.push_faults([Fault::Answer(
+            200,
+            vec![],
+            json!({"access": bad, "refresh": "new-refresh"}),
+        )]);
+        let settings = http_transport::Settings {
+            max_answer: 4 * 1024 * 1024,
+            ..http_transport::Settings::default()
+        };
+        let err = Auth::Stored(CredentialStore::new(&home))
+            .current(&issuer.url(), &settings.transport())
+            .unwrap_err();
+        assert!(matches!(err, SessionError::BadToken { .. }), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(home.credentials_path()).unwrap(),
+            before,
+            "[tokens] untouched"
+        );
+    }
+}

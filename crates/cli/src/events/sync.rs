@@ -23,6 +23,10 @@ fn describe_login(state: LoginState) -> String {
             "the stored login (expired; log in again with the Python CLI: spec-kitty auth login)"
                 .into()
         }
+        LoginState::Unusable => {
+            "the stored login (unusable: its access token has a space or a control character; log in again)"
+                .into()
+        }
         LoginState::None => "none (pass --auth-token, set SAAS_AUTH_TOKEN, or log in)".into(),
     }
 }
