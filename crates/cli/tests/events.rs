@@ -308,3 +308,48 @@ fn regression_22_9_outside_text_with_escapes_or_bidi_characters_is_escaped() {
         );
     }
 }
+
+#[test]
+fn regression_22_14_an_unreadable_project_config_is_an_error_and_nothing_is_queued() {
+    for (name, content) in [
+        (
+            "yaml error",
+            Some("project:\n  uuid: [unclosed\n".to_owned()),
+        ),
+        (
+            "too big",
+            Some(format!("# {}\n", "x".repeat(2 * 1024 * 1024))),
+        ),
+        ("a list", Some("- a\n- b\n".to_owned())),
+    ] {
+        let env = Env::new();
+        let path = env.project().join(".kittify/config.yaml");
+        if let Some(c) = &content {
+            std::fs::write(&path, c).unwrap();
+        }
+        let r = emit_wp(&env, &[]);
+        assert_eq!(r.code, 1, "{name}: {}", r.render());
+        assert!(r.stderr.contains("config.yaml"), "{name}: {}", r.render());
+        assert_eq!(r.stderr.lines().count(), 1, "{name}: {}", r.render());
+        assert!(
+            !env.home().join(".spec-kitty/queue.db").exists(),
+            "{name}: nothing queued"
+        );
+        assert!(
+            !env.home().join(".spec-kitty/clock.json").exists(),
+            "{name}: nothing ticked"
+        );
+    }
+    // A FIFO is refused without being opened (it would hang a reader).
+    let env = Env::new();
+    let path = env.project().join(".kittify/config.yaml");
+    std::fs::remove_file(&path).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let r = emit_wp(&env, &[]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    assert!(!env.home().join(".spec-kitty/queue.db").exists());
+}

@@ -38,14 +38,15 @@ pub struct ContextSources {
 ///
 /// # Errors
 ///
-/// The credentials file cannot be read.
+/// The credentials file cannot be read, or the project's `.kittify/config.yaml` exists but
+/// cannot be read (nothing is stamped from a config whose identity would be lost).
 pub fn resolve_context(
     cwd: &Path,
     home: &SpecKittyHome,
     sources: &ContextSources,
 ) -> Result<ResolvedContext, Error> {
     let login = CredentialStore::new(home).saas_login()?;
-    let project = project_context(cwd);
+    let project = project_context(cwd)?;
     let git = git_context(cwd);
     let repo_slug = project
         .repo_slug

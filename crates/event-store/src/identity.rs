@@ -62,19 +62,25 @@ pub struct ProjectContext {
 }
 
 /// The project containing `start`, if any.
-#[must_use]
-pub fn project_context(start: &Path) -> ProjectContext {
+///
+/// # Errors
+///
+/// Inside a project whose `.kittify/config.yaml` exists but cannot be read (malformed
+/// YAML, too large, not a regular file): its identity would silently be lost, so nothing
+/// may be stamped from it.
+pub fn project_context(start: &Path) -> Result<ProjectContext, spec_kitty_home::HomeError> {
     let Ok(root) = spec_kitty_home::find_project_root(start) else {
-        return ProjectContext::default();
+        return Ok(ProjectContext::default());
     };
     let config = spec_kitty_home::ProjectConfig::at_root(&root);
+    config.check_readable()?;
     let id = config.identity();
-    ProjectContext {
+    Ok(ProjectContext {
         uuid: id.uuid,
         slug: id.slug,
         repo_slug: config.repo_slug(),
         found: true,
-    }
+    })
 }
 
 #[cfg(test)]

@@ -230,6 +230,19 @@ impl ProjectConfig {
         Ok(config)
     }
 
+    /// Checks that the file, when it exists, can be read: a regular file of at most 1 MiB
+    /// whose YAML parses to a mapping.
+    ///
+    /// # Errors
+    ///
+    /// A read error (a FIFO, too large...), or [`HomeError::Yaml`] / [`HomeError::Shape`].
+    pub fn check_readable(&self) -> Result<()> {
+        match self.read_text()? {
+            Some(text) => self.parse(&text).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
     /// Reads `project.uuid` and `project.slug`. A missing or unreadable file gives both
     /// `None`, as the Python CLI does for identity purposes.
     #[must_use]
