@@ -752,12 +752,7 @@ fn pull_errors_name_the_fix_and_use_the_exit_code_map() {
 fn events_emit_then_sync_now_uploads_them() {
     let env = Env::new();
     let saas = server();
-    let emit = |args: &[&str]| {
-        let mut c = env.cmd(&[&["events", "emit"][..], args].concat());
-        c.env_remove("SPEC_KITTY_ENABLE_SAAS_SYNC"); // emitting is not gated
-        c.env("USER", "dev");
-        run(c)
-    };
+    let emit = |args: &[&str]| env.emit(args);
     let r = emit(&[
         "--type",
         "WPStatusChanged",
@@ -1626,18 +1621,7 @@ fn the_same_cause_gives_the_same_exit_code_for_publish_pull_and_sync_now() {
             "2",
         ])
     };
-    let sync_now = |url: &str| {
-        env.run(&[
-            "sync",
-            "now",
-            "--server-url",
-            url,
-            "--auth-token",
-            SECRET,
-            "--attempts",
-            "2",
-        ])
-    };
+    let sync_now = |url: &str| env.sync_now(url, &["--attempts", "2"]);
     let pull = || env.run(&["tracker", "sync", "pull", "--attempts", "2"]);
     let check = |cause: &str, expected: i32, runs: [(&str, Run); 3]| {
         for (command, r) in runs {
@@ -1769,14 +1753,7 @@ fn verbose_traces_each_exchange_on_stderr_without_secrets() {
     );
     // Without -v, no trace.
     emit_one(&env);
-    let r = env.run(&[
-        "sync",
-        "now",
-        "--server-url",
-        &saas.url(),
-        "--auth-token",
-        SECRET,
-    ]);
+    let r = env.sync_now(&saas.url(), &[]);
     assert_eq!(r.code, 0, "{}", r.render());
     assert!(!r.stderr.contains("http: "), "{}", r.render());
 }

@@ -9,20 +9,8 @@ mod common;
 use common::*;
 use contract_server::Fault;
 
-/// `events emit` in `env` (not gated by the sync flag).
-fn emit(env: &Env, args: &[&str]) -> Run {
-    let mut c = env.cmd(&[&["events", "emit"][..], args].concat());
-    c.env_remove("SPEC_KITTY_ENABLE_SAAS_SYNC");
-    c.env("USER", "dev");
-    run(c)
-}
-
-const WP_MOVE: &str =
-    r#"{"wp_id": "WP01", "from_lane": "planned", "to_lane": "claimed", "actor": "cli"}"#;
-
 fn emit_wp(env: &Env, extra: &[&str]) -> Run {
-    emit(
-        env,
+    env.emit(
         &[
             &[
                 "--type",
@@ -53,17 +41,14 @@ fn emit_json_prints_the_envelope() {
 #[test]
 fn emit_refuses_a_payload_that_is_not_json() {
     let env = Env::new();
-    let r = emit(
-        &env,
-        &[
-            "--type",
-            "WPStatusChanged",
-            "--aggregate-id",
-            "WP01",
-            "--payload",
-            "{nope",
-        ],
-    );
+    let r = env.emit(&[
+        "--type",
+        "WPStatusChanged",
+        "--aggregate-id",
+        "WP01",
+        "--payload",
+        "{nope",
+    ]);
     snapshot("emit_err_not_json", &env, &r);
     assert!(
         !env.home().join(".spec-kitty/queue.db").exists(),
@@ -74,17 +59,14 @@ fn emit_refuses_a_payload_that_is_not_json() {
 #[test]
 fn emit_refuses_a_payload_that_breaks_the_rules() {
     let env = Env::new();
-    let r = emit(
-        &env,
-        &[
-            "--type",
-            "WPStatusChanged",
-            "--aggregate-id",
-            "WP01",
-            "--payload",
-            r#"{"wp_id": "WP01", "from_lane": "planned", "to_lane": "nowhere"}"#,
-        ],
-    );
+    let r = env.emit(&[
+        "--type",
+        "WPStatusChanged",
+        "--aggregate-id",
+        "WP01",
+        "--payload",
+        r#"{"wp_id": "WP01", "from_lane": "planned", "to_lane": "nowhere"}"#,
+    ]);
     snapshot("emit_err_rules", &env, &r);
 }
 
@@ -107,31 +89,12 @@ fn sync_now_uploads_and_reports() {
     let s = server();
     emit_one(&env);
     emit_one(&env);
-    snapshot(
-        "sync_now_ok",
-        &env,
-        &env.run(&[
-            "sync",
-            "now",
-            "--server-url",
-            &s.url(),
-            "--auth-token",
-            SECRET,
-        ]),
-    );
+    snapshot("sync_now_ok", &env, &env.sync_now(&s.url(), &[]));
     emit_one(&env);
     snapshot(
         "sync_now_ok_json",
         &env,
-        &env.run(&[
-            "sync",
-            "now",
-            "--server-url",
-            &s.url(),
-            "--auth-token",
-            SECRET,
-            "--json",
-        ]),
+        &env.sync_now(&s.url(), &["--json"]),
     );
     assert_eq!(s.accepted_event_ids().len(), 3);
 }
@@ -146,16 +109,7 @@ fn sync_now_without_a_server_is_a_usage_error() {
 fn sync_now_unreachable_keeps_the_events_and_says_when_to_retry() {
     let env = Env::new();
     emit_one(&env);
-    let r = env.run(&[
-        "sync",
-        "now",
-        "--server-url",
-        &dead_url(),
-        "--auth-token",
-        SECRET,
-        "--attempts",
-        "1",
-    ]);
+    let r = env.sync_now(&dead_url(), &["--attempts", "1"]);
     snapshot("sync_now_err_unreachable", &env, &r);
 }
 
@@ -165,14 +119,7 @@ fn sync_now_refused_login_says_how_to_log_in() {
     let s = server();
     emit_one(&env);
     s.push_faults([Fault::Status(401, None)]);
-    let r = env.run(&[
-        "sync",
-        "now",
-        "--server-url",
-        &s.url(),
-        "--auth-token",
-        SECRET,
-    ]);
+    let r = env.sync_now(&s.url(), &[]);
     snapshot("sync_now_err_refused", &env, &r);
 }
 
@@ -185,19 +132,10 @@ fn sync_now_rejected_events_exit_1_and_point_to_failed_list() {
         let r = env.run(&["sync", "status", "--json"]);
         assert_eq!(r.code, 0, "{}", r.render());
         // The queued id, from the queue file itself.
-        let conn = rusqlite::Connection::open(env.home().join(".spec-kitty/queue.db")).unwrap();
-        conn.query_row("SELECT event_id FROM queue", [], |r| r.get::<_, String>(0))
-            .unwrap()
+        env.queued()[0]["event_id"].as_str().unwrap().to_owned()
     };
     s.reject_event_ids([id]);
-    let r = env.run(&[
-        "sync",
-        "now",
-        "--server-url",
-        &s.url(),
-        "--auth-token",
-        SECRET,
-    ]);
+    let r = env.sync_now(&s.url(), &[]);
     snapshot("sync_now_rejected", &env, &r);
     snapshot(
         "sync_failed_list",
@@ -274,25 +212,14 @@ fn regression_22_9_outside_text_with_escapes_or_bidi_characters_is_escaped() {
     }
     assert!(r.stdout.contains("\\u{1b}[2J\\u{202e}"), "{}", r.render());
     // A rejection reason from the server with a bidi override and a zero-width space.
-    let id = {
-        let conn = rusqlite::Connection::open(env.home().join(".spec-kitty/queue.db")).unwrap();
-        conn.query_row("SELECT event_id FROM queue", [], |r| r.get::<_, String>(0))
-            .unwrap()
-    };
+    let id = { env.queued()[0]["event_id"].as_str().unwrap().to_owned() };
     s.push_faults([Fault::Answer(
         200,
         vec![],
         serde_json::json!({"results": [{"event_id": id, "status": "rejected",
             "error": "bad \u{202e}txt.exe\u{200b}", "error_category": "schema_mismatch"}]}),
     )]);
-    let r = env.run(&[
-        "sync",
-        "now",
-        "--server-url",
-        &s.url(),
-        "--auth-token",
-        SECRET,
-    ]);
+    let r = env.sync_now(&s.url(), &[]);
     assert_eq!(r.code, 1, "{}", r.render());
     for args in [&["sync", "status"][..], &["sync", "failed", "list"][..]] {
         let r = env.run(args);

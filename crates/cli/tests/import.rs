@@ -48,15 +48,6 @@ fn json_of(r: &Run) -> Value {
     serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}\n{}", r.render()))
 }
 
-fn queued(env: &Env) -> Vec<Value> {
-    let conn = rusqlite::Connection::open(env.home().join(".spec-kitty/queue.db")).unwrap();
-    let mut stmt = conn.prepare("SELECT data FROM queue ORDER BY id").unwrap();
-    stmt.query_map([], |r| r.get::<_, String>(0))
-        .unwrap()
-        .map(|d| serde_json::from_str(&d.unwrap()).unwrap())
-        .collect()
-}
-
 #[test]
 fn the_python_project_history_imports_uploads_and_is_accepted_exactly_once() {
     let env = env_with_project();
@@ -67,7 +58,7 @@ fn the_python_project_history_imports_uploads_and_is_accepted_exactly_once() {
     assert_eq!(v["queued"]["001-history-import"]["FeatureCreated"], 1);
     assert_eq!(v["queued"]["001-history-import"]["WPCreated"], 3);
     assert_eq!(v["queued"]["001-history-import"]["WPStatusChanged"], 12);
-    let events = queued(&env);
+    let events = env.queued();
     let types: Vec<&str> = events
         .iter()
         .map(|e| e["event_type"].as_str().unwrap())
@@ -101,29 +92,13 @@ fn the_python_project_history_imports_uploads_and_is_accepted_exactly_once() {
     );
     // Uploaded: every event accepted.
     let s = server();
-    let r = env.run(&[
-        "sync",
-        "now",
-        "--server-url",
-        &s.url(),
-        "--auth-token",
-        SECRET,
-        "--json",
-    ]);
+    let r = env.sync_now(&s.url(), &["--json"]);
     assert_eq!(r.code, 0, "{}", r.render());
     assert_eq!(json_of(&r)["sent"], 16, "{}", r.render());
     assert_eq!(s.accepted_event_ids().len(), 16);
     // After the upload, a re-import sends nothing the server has not answered duplicate for.
     assert_eq!(json_of(&import(&env, &["--json"]))["total"], 16);
-    let r = env.run(&[
-        "sync",
-        "now",
-        "--server-url",
-        &s.url(),
-        "--auth-token",
-        SECRET,
-        "--json",
-    ]);
+    let r = env.sync_now(&s.url(), &["--json"]);
     let v = json_of(&r);
     assert_eq!(
         (v["sent"].as_u64(), v["duplicate"].as_u64()),
@@ -137,7 +112,8 @@ fn the_python_project_history_imports_uploads_and_is_accepted_exactly_once() {
 fn imported_payloads_are_the_ones_the_python_emitter_built_live() {
     let env = env_with_project();
     assert_eq!(import(&env, &[]).code, 0);
-    let ours: Vec<Value> = queued(&env)
+    let ours: Vec<Value> = env
+        .queued()
         .into_iter()
         .filter(|e| e["event_type"] == "WPStatusChanged")
         .collect();
@@ -193,7 +169,7 @@ fn malformed_lines_are_reported_and_skipped_and_the_rest_imports() {
         r.render()
     );
     assert!(r.stdout.contains("queued 16"), "{}", r.render());
-    assert_eq!(queued(&env).len(), 16);
+    assert_eq!(env.queued().len(), 16);
 }
 
 #[test]

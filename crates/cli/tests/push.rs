@@ -65,8 +65,17 @@ fn scene(j: &ContractServer, lanes: &[&str], doctrine: &[&str]) -> Env {
     env.bind_jira(&args);
     let r = env.run(&["tracker", "sync", "pull"]);
     assert_eq!(r.code, 0, "{}", r.render());
+    lanes_and_mappings(&env, lanes, |i| {
+        (format!("{}", 10001 + i), format!("ACME-{}", i + 1))
+    });
+    env
+}
+
+/// A lane log putting work package `i + 1` in `lanes[i]`, each mapped to the issue
+/// `issue(i)` gives (`(id, key)`).
+fn lanes_and_mappings(env: &Env, lanes: &[&str], issue: impl Fn(usize) -> (String, String)) {
     let feature = env.project().join("kitty-specs/001-push");
-    std::fs::create_dir_all(feature.join("tasks")).unwrap();
+    std::fs::create_dir_all(&feature).unwrap();
     let mut log = String::new();
     for (i, lane) in lanes.iter().enumerate() {
         let wp = format!("WP{:02}", i + 1);
@@ -75,6 +84,7 @@ fn scene(j: &ContractServer, lanes: &[&str], doctrine: &[&str]) -> Env {
             "at": format!("2026-01-18T10:00:{:02}+00:00", i), "actor": "dev", "force": true})
         .to_string();
         log.push('\n');
+        let (id, key) = issue(i);
         let r = env.run(&[
             "tracker",
             "map",
@@ -82,14 +92,13 @@ fn scene(j: &ContractServer, lanes: &[&str], doctrine: &[&str]) -> Env {
             "--wp-id",
             &wp,
             "--external-id",
-            &format!("{}", 10001 + i),
+            &id,
             "--external-key",
-            &format!("ACME-{}", i + 1),
+            &key,
         ]);
         assert_eq!(r.code, 0, "{}", r.render());
     }
     std::fs::write(feature.join("status.events.jsonl"), log).unwrap();
-    env
 }
 
 const LOCAL: [&str; 4] = [
@@ -336,30 +345,9 @@ fn linear_scene(l: &ContractServer, lanes: &[&str]) -> Env {
     assert_eq!(r.code, 0, "{}", r.render());
     let r = env.run(&["tracker", "sync", "pull"]);
     assert_eq!(r.code, 0, "{}", r.render());
-    let feature = env.project().join("kitty-specs/001-push");
-    std::fs::create_dir_all(&feature).unwrap();
-    let mut log = String::new();
-    for (i, lane) in lanes.iter().enumerate() {
-        let wp = format!("WP{:02}", i + 1);
-        log += &json!({"event_id": format!("01JMBY7K8N3QRVX2DPFG5HWT{:02}", i),
-            "feature_slug": "001-push", "wp_id": wp, "from_lane": "planned", "to_lane": lane,
-            "at": format!("2026-01-18T10:00:{:02}+00:00", i), "actor": "dev", "force": true})
-        .to_string();
-        log.push('\n');
-        let r = env.run(&[
-            "tracker",
-            "map",
-            "add",
-            "--wp-id",
-            &wp,
-            "--external-id",
-            &format!("lin-{}", i + 1),
-            "--external-key",
-            &format!("ENG-{}", i + 1),
-        ]);
-        assert_eq!(r.code, 0, "{}", r.render());
-    }
-    std::fs::write(feature.join("status.events.jsonl"), log).unwrap();
+    lanes_and_mappings(&env, lanes, |i| {
+        (format!("lin-{}", i + 1), format!("ENG-{}", i + 1))
+    });
     env
 }
 

@@ -86,15 +86,7 @@ fn the_captured_python_events_cover_every_type_and_are_accepted_end_to_end() {
     let env = Env::new();
     queue_events(&env, &events);
     let s = server();
-    let r = env.run(&[
-        "sync",
-        "now",
-        "--server-url",
-        &s.url(),
-        "--auth-token",
-        SECRET,
-        "--json",
-    ]);
+    let r = env.sync_now(&s.url(), &["--json"]);
     assert_eq!(r.code, 0, "{}", r.render());
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["sent"], events.len(), "{}", r.render());
@@ -196,15 +188,7 @@ fn the_python_emitter_queue_drains_through_our_sync_now() {
         "the emitter refused one: {emitted:?}"
     );
     let s = server();
-    let r = env.run(&[
-        "sync",
-        "now",
-        "--server-url",
-        &s.url(),
-        "--auth-token",
-        SECRET,
-        "--json",
-    ]);
+    let r = env.sync_now(&s.url(), &["--json"]);
     assert_eq!(r.code, 0, "{}", r.render());
     assert_eq!(s.accepted_event_ids(), ids(&emitted), "{}", r.render());
 }

@@ -165,20 +165,51 @@ pub fn server() -> ContractServer {
     .unwrap()
 }
 
-/// Queues one event in `env`'s home (`events emit` is not gated).
+/// A `WPStatusChanged` payload that passes the rules.
+pub const WP_MOVE: &str =
+    r#"{"wp_id": "WP01", "from_lane": "planned", "to_lane": "claimed", "actor": "cli"}"#;
+
+impl Env {
+    /// `events emit ARGS`, with the sync flag unset (emitting is not gated).
+    pub fn emit(&self, args: &[&str]) -> Run {
+        let mut c = self.cmd(&[&["events", "emit"][..], args].concat());
+        c.env_remove("SPEC_KITTY_ENABLE_SAAS_SYNC");
+        c.env("USER", "dev");
+        run(c)
+    }
+
+    /// `sync now --server-url URL --auth-token SECRET EXTRA`.
+    pub fn sync_now(&self, url: &str, extra: &[&str]) -> Run {
+        self.run(
+            &[
+                &["sync", "now", "--server-url", url, "--auth-token", SECRET][..],
+                extra,
+            ]
+            .concat(),
+        )
+    }
+
+    /// The events waiting in the home's unscoped queue, in queue order.
+    pub fn queued(&self) -> Vec<serde_json::Value> {
+        let conn = rusqlite::Connection::open(self.home().join(".spec-kitty/queue.db")).unwrap();
+        let mut stmt = conn.prepare("SELECT data FROM queue ORDER BY id").unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(|d| serde_json::from_str(&d.unwrap()).unwrap())
+            .collect()
+    }
+}
+
+/// Queues one event in `env`'s home.
 pub fn emit_one(env: &Env) {
-    let mut c = env.cmd(&[
-        "events",
-        "emit",
+    let r = env.emit(&[
         "--type",
         "WPStatusChanged",
         "--aggregate-id",
         "WP01",
         "--payload",
-        r#"{"wp_id": "WP01", "from_lane": "planned", "to_lane": "claimed", "actor": "cli"}"#,
+        WP_MOVE,
     ]);
-    c.env("USER", "dev");
-    let r = run(c);
     assert_eq!(r.code, 0, "{}", r.render());
 }
 
