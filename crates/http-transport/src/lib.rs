@@ -46,7 +46,7 @@ pub use settings::{
 };
 pub use target::{
     check_base_url, check_target, escape_text, is_loopback_host, join_url, needs_escape, one_line,
-    query_string, redact_url,
+    percent_encode, query_string, redact_url,
 };
 pub use transport::{
     Answer, ErrorKind, Exchange, ResponseBody, Transport, TransportError, USER_AGENT,

@@ -146,13 +146,6 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// The same settings with `attempts` total attempts.
-    #[must_use]
-    pub fn with_attempts(mut self, attempts: u32) -> Self {
-        self.policy.attempts = attempts;
-        self
-    }
-
     /// The same settings with answers capped at `bytes`.
     #[must_use]
     pub fn with_max_answer(mut self, bytes: u64) -> Self {

@@ -15,29 +15,29 @@ pub fn join_url(base: &str, path: &str) -> String {
     )
 }
 
-/// `k1=v1&k2=v2`, each part percent-encoded (everything but RFC 3986 unreserved
-/// characters), for a URL's query.
+/// `s` percent-encoded (everything but RFC 3986 unreserved characters), for a path
+/// segment or a query part.
 #[must_use]
-pub fn query_string(pairs: &[(&str, &str)]) -> String {
-    fn encode(out: &mut String, s: &str) {
-        for b in s.bytes() {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                out.push(char::from(b));
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
-    }
-    let mut out = String::new();
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        encode(&mut out, k);
-        out.push('=');
-        encode(&mut out, v);
     }
     out
+}
+
+/// `k1=v1&k2=v2`, each part [`percent_encode`]d, for a URL's query.
+#[must_use]
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Whether `host` is `localhost` or a loopback address (`127.0.0.0/8`, `::1`), where plain

@@ -71,15 +71,6 @@ impl Session {
         Ok(Session { server, auth })
     }
 
-    /// A session with exactly this server and authentication (tests, embedding).
-    #[must_use]
-    pub fn new(server_url: Option<String>, auth: Auth) -> Session {
-        Session {
-            server: server_url.map(|s| (s, ServerSource::Given)),
-            auth,
-        }
-    }
-
     /// The server URL, when one was given or stored.
     #[must_use]
     pub fn server_url(&self) -> Option<&str> {

@@ -195,7 +195,7 @@ impl JiraPusher {
             &self.base_url,
             &format!(
                 "/rest/api/3/issue/{}{tail}",
-                http_transport::query_string(&[("", id)]).trim_start_matches('=')
+                http_transport::percent_encode(id)
             ),
         )
     }
