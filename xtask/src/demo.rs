@@ -118,9 +118,12 @@ fn events(bin: &Path, url: &str, server: &ContractServer) -> Result<()> {
             ],
         )?;
     }
+    println!("  (the receiver checks bearer tokens: log in through its token endpoint)");
+    login(bin, &home, &project, url)?;
+    run_cli(bin, &home, &project, &["auth", "status"])?;
     run_cli(bin, &home, &project, &["sync", "status"])?;
     let before = server.received().len();
-    run_cli(bin, &home, &project, &["sync", "now", "--server-url", url])?;
+    run_cli(bin, &home, &project, &["sync", "now"])?;
     let batch = server
         .received()
         .get(before)
@@ -155,8 +158,9 @@ fn history(bin: &Path, url: &str, server: &ContractServer) -> Result<()> {
     )?;
     run_cli(bin, &home, &project, &["sync", "import-history"])?;
     run_cli(bin, &home, &project, &["sync", "import-history"])?;
+    login(bin, &home, &project, url)?;
     let before = server.accepted_event_ids().len();
-    run_cli(bin, &home, &project, &["sync", "now", "--server-url", url])?;
+    run_cli(bin, &home, &project, &["sync", "now"])?;
     println!(
         "  the server accepted {} imported events\n",
         server.accepted_event_ids().len() - before
@@ -270,6 +274,37 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 
 /// Runs the CLI, prints the command (secrets hidden) and its output; whether it succeeded.
 fn run_shown(bin: &Path, home: &Path, project: &Path, args: &[&str]) -> Result<bool> {
+    run_shown_with(bin, home, project, args, None)
+}
+
+/// The demo user of the reference receiver's token endpoints.
+const DEMO_USER: (&str, &str) = ("demo", "demo-password");
+
+/// `auth login` at the receiver, the password piped on standard input.
+fn login(bin: &Path, home: &Path, project: &Path, url: &str) -> Result<()> {
+    let args = [
+        "auth",
+        "login",
+        "--server-url",
+        url,
+        "--username",
+        DEMO_USER.0,
+        "--password-stdin",
+    ];
+    if run_shown_with(bin, home, project, &args, Some(DEMO_USER.1))? {
+        Ok(())
+    } else {
+        bail!("spec-kitty auth login failed")
+    }
+}
+
+fn run_shown_with(
+    bin: &Path,
+    home: &Path,
+    project: &Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Result<bool> {
     let shown: Vec<String> = args
         .iter()
         .map(|a| {
@@ -280,16 +315,30 @@ fn run_shown(bin: &Path, home: &Path, project: &Path, args: &[&str]) -> Result<b
             }
         })
         .collect();
-    println!("$ spec-kitty {}", shown.join(" "));
-    let out = Command::new(bin)
+    let piped = if stdin.is_some() {
+        "echo '<password>' | "
+    } else {
+        ""
+    };
+    println!("$ {piped}spec-kitty {}", shown.join(" "));
+    let mut child = Command::new(bin)
         .args(args)
         .env_clear()
         .env("HOME", home)
         .env("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")
         .env("NO_COLOR", "1")
         .current_dir(project)
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .context("running spec-kitty")?;
+    if let Some(mut pipe) = child.stdin.take() {
+        use std::io::Write as _;
+        pipe.write_all(stdin.unwrap_or("").as_bytes())
+            .context("writing to spec-kitty's standard input")?;
+    }
+    let out = child.wait_with_output().context("running spec-kitty")?;
     for line in String::from_utf8_lossy(&out.stdout)
         .lines()
         .chain(String::from_utf8_lossy(&out.stderr).lines())
@@ -350,6 +399,12 @@ pub(crate) fn run() -> Result<()> {
                     5,
                 ),
             ],
+        }),
+        auth: Some(contract_server::AuthConfig {
+            users: [(DEMO_USER.0.to_owned(), DEMO_USER.1.to_owned())].into(),
+            team_slug: Some("acme".to_owned()),
+            require_token: true,
+            ..contract_server::AuthConfig::default()
         }),
         ..ServerConfig::default()
     })?;
@@ -447,12 +502,8 @@ pub(crate) fn run() -> Result<()> {
             ],
         )?;
         run_cli(&bin, &home, &project, &["tracker", "status"])?;
-        run_cli(
-            &bin,
-            &home,
-            &project,
-            &["tracker", "sync", "publish", "--server-url", &url],
-        )?;
+        login(&bin, &home, &project, &url)?;
+        run_cli(&bin, &home, &project, &["tracker", "sync", "publish"])?;
         let got = server
             .received()
             .pop()

@@ -33,6 +33,12 @@ pub(crate) enum Command {
     /// Upload queued events to the SaaS (need SPEC_KITTY_ENABLE_SAAS_SYNC=1).
     #[command(subcommand)]
     Sync(SyncCmd),
+    /// The SaaS login, shared with the Python CLI (~/.spec-kitty/credentials).
+    #[command(subcommand)]
+    Auth(AuthCmd),
+    /// Check the project, the files, the queue, the login, the server and the tracker;
+    /// one line each, with the fix.
+    Doctor(DoctorArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -322,4 +328,66 @@ pub(crate) struct FailedSelect {
     /// Every failed event.
     #[arg(long)]
     pub(crate) all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuthCmd {
+    /// Log in to the spec-kitty SaaS with a username and a password (needs
+    /// SPEC_KITTY_ENABLE_SAAS_SYNC=1).
+    Login(LoginArgs),
+    /// Remove the stored SaaS tokens (nothing else); works offline.
+    Logout,
+    /// The stored login: server, user, team, token expiries, queue scope (never a token).
+    /// Exits 1 when not logged in or the login has expired.
+    Status(AuthStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    /// The SaaS base URL (default: [sync] server_url of ~/.spec-kitty/config.toml, else
+    /// the stored login's server). https, or http to a loopback address only.
+    #[arg(long, value_name = "URL", value_parser = server_url())]
+    pub(crate) server_url: Option<String>,
+    /// The username or email (prompted for on a terminal when missing).
+    #[arg(short = 'u', long, value_name = "NAME")]
+    pub(crate) username: Option<String>,
+    /// Read the password from standard input (for scripts); otherwise it is prompted for
+    /// with echo off. It is never taken from the command line.
+    #[arg(long)]
+    pub(crate) password_stdin: bool,
+    /// Log in even when already logged in, and switch accounts even when the previous
+    /// login still has queued events (they stay in its own queue).
+    #[arg(short = 'f', long)]
+    pub(crate) force: bool,
+    /// Per-attempt timeout in seconds (1 to 120).
+    #[arg(long, default_value_t = http_transport::DEFAULT_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(http_transport::TIMEOUT_RANGE), value_name = "S")]
+    pub(crate) timeout_seconds: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuthStatusArgs {
+    /// Only to say that an overriding token is set (SAAS_AUTH_TOKEN); never printed.
+    #[arg(long, env = "SAAS_AUTH_TOKEN", hide_env_values = true, hide = true,
+          value_name = "TOKEN", value_parser = token())]
+    pub(crate) auth_token: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DoctorArgs {
+    #[command(flatten)]
+    pub(crate) saas: SaasArgs,
+    /// Skip the checks that use the network (the server and the tracker).
+    #[arg(long)]
+    pub(crate) offline: bool,
+    /// Per-attempt timeout in seconds for the network checks (1 to 120).
+    #[arg(long, default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(http_transport::TIMEOUT_RANGE), value_name = "S")]
+    pub(crate) timeout_seconds: u64,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
 }

@@ -184,10 +184,8 @@ pub(crate) fn hint(err: &anyhow::Error) -> Option<String> {
 }
 
 fn login_hint(e: &saas_session::SessionError) -> Option<String> {
-    e.needs_login().then(|| {
-        "; log in again (with the Python CLI: spec-kitty auth login) or pass --auth-token"
-            .to_owned()
-    })
+    e.needs_login()
+        .then(|| "; log in again with `spec-kitty auth login` (or pass --auth-token)".to_owned())
 }
 
 #[cfg(test)]

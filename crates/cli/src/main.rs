@@ -16,6 +16,8 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod args;
+mod auth;
+mod doctor;
 mod error;
 mod events;
 mod net;
@@ -29,7 +31,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 
-use args::{Cli, Command, Events, Map, Sync, SyncCmd, Tracker};
+use args::{AuthCmd, Cli, Command, Events, Map, Sync, SyncCmd, Tracker};
 use tracker::Context;
 
 const FLAG: &str = "SPEC_KITTY_ENABLE_SAAS_SYNC";
@@ -87,6 +89,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             clap_complete::generate(shell, &mut Cli::command(), "spec-kitty", &mut out);
             output::out(&String::from_utf8_lossy(&out))?;
             Ok(())
+        }
+        Command::Auth(cmd) => {
+            let home = home()?;
+            match cmd {
+                AuthCmd::Login(a) => {
+                    if !sync_enabled(std::env::var(FLAG).ok().as_deref()) {
+                        anyhow::bail!("auth login is disabled; set {FLAG}=1 to enable it");
+                    }
+                    auth::login(&home, &a)
+                }
+                AuthCmd::Logout => auth::logout(&home),
+                AuthCmd::Status(a) => auth::status(&home, &a),
+            }
+        }
+        Command::Doctor(a) => {
+            let ctx = event_context(cli.directory.as_deref())?;
+            doctor::doctor(&ctx, &a)
         }
         Command::Events(Events::Emit(a)) => {
             let ctx = event_context(cli.directory.as_deref())?;

@@ -31,6 +31,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod auth;
 mod contract;
 #[cfg(feature = "fakes")]
 mod fakes;
@@ -39,6 +40,7 @@ mod server;
 #[cfg(feature = "bench")]
 mod sink;
 
+pub use auth::{AuthConfig, REFRESH_PATH, TOKEN_PATH};
 pub use contract::{SNAPSHOT_FIELDS, SnapshotError, validate_snapshot};
 #[cfg(feature = "fakes")]
 pub use fakes::{FakeJira, FakeLinear, JIRA_WORKFLOW, LINEAR_STATES};

@@ -114,6 +114,8 @@ pub struct ServerConfig {
     pub mappings: RoutingTable<String>,
     /// Keep request bodies in [`Received`] (turn off for huge payloads).
     pub keep_bodies: bool,
+    /// Serve the token endpoints (and check bearer tokens when it says so).
+    pub auth: Option<crate::auth::AuthConfig>,
     /// Serve a fake Jira Cloud (`/rest/api/3/...`).
     #[cfg(feature = "fakes")]
     pub jira: Option<FakeJira>,
@@ -129,6 +131,7 @@ impl Default for ServerConfig {
             allow_non_loopback: false,
             mappings: RoutingTable::new(),
             keep_bodies: true,
+            auth: None,
             #[cfg(feature = "fakes")]
             jira: None,
             #[cfg(feature = "fakes")]
@@ -165,6 +168,7 @@ pub(crate) struct Books {
 /// What the handlers share.
 pub(crate) struct Shared {
     state: Mutex<Books>,
+    auth: Mutex<crate::auth::AuthBooks>,
     pub(crate) mappings: RoutingTable<String>,
     keep_bodies: bool,
     stopped: watch::Receiver<bool>,
@@ -173,6 +177,10 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn state(&self) -> MutexGuard<'_, Books> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn auth(&self) -> MutexGuard<'_, crate::auth::AuthBooks> {
+        self.auth.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -212,6 +220,7 @@ impl ContractServer {
                 linear: config.linear,
                 ..Books::default()
             }),
+            auth: Mutex::new(crate::auth::AuthBooks::new(config.auth)),
             mappings: config.mappings,
             keep_bodies: config.keep_bodies,
             stopped: stopped.clone(),
@@ -349,6 +358,29 @@ impl ContractServer {
         }
     }
 
+    /// Makes every token refresh answer 401 (`true`) or work again (`false`).
+    pub fn fail_refresh(&self, fail: bool) {
+        self.shared.auth().fail_refresh = fail;
+    }
+
+    /// Holds every token refresh this long before answering (to overlap two clients).
+    pub fn delay_refresh(&self, delay: Duration) {
+        self.shared.auth().refresh_delay = delay;
+    }
+
+    /// Forgets every access token issued so far: the next request with one is a 401,
+    /// though its expiry has not come.
+    pub fn revoke_access_tokens(&self) {
+        self.shared.auth().revoke_access();
+    }
+
+    /// How many login and refresh requests reached the token endpoints.
+    #[must_use]
+    pub fn token_requests(&self) -> (u64, u64) {
+        let books = self.shared.auth();
+        (books.logins, books.refreshes)
+    }
+
     /// Every request received so far, in arrival order.
     #[must_use]
     pub fn received(&self) -> Vec<Received> {
@@ -379,7 +411,9 @@ impl Drop for ContractServer {
 fn router(shared: Arc<Shared>) -> Router {
     let routes = Router::new()
         .route(SNAPSHOT_PATH, post(receive_snapshot))
-        .route(BATCH_PATH, post(receive_batch));
+        .route(BATCH_PATH, post(receive_batch))
+        .route(crate::auth::TOKEN_PATH, post(crate::auth::login))
+        .route(crate::auth::REFRESH_PATH, post(crate::auth::refresh));
     #[cfg(feature = "fakes")]
     let routes = routes
         .route("/rest/api/3/myself", get(fakes::jira_myself))
@@ -406,13 +440,17 @@ fn router(shared: Arc<Shared>) -> Router {
         })
         .layer(middleware::from_fn_with_state(
             Arc::clone(&shared),
+            crate::auth::require_bearer,
+        ))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&shared),
             faults_and_record,
         ))
         .layer(DefaultBodyLimit::disable())
         .with_state(shared)
 }
 
-fn json_answer(status: StatusCode, v: &Value) -> Response {
+pub(crate) fn json_answer(status: StatusCode, v: &Value) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],

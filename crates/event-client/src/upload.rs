@@ -259,7 +259,7 @@ impl Run<'_> {
                     self.token = Some(
                         self.opts
                             .auth
-                            .refresh(&self.opts.server_url, &self.transport)?,
+                            .refresh(&self.transport, self.token.as_ref())?,
                     );
                     continue;
                 }
@@ -483,10 +483,7 @@ fn drain(
     }
     let result = (|| {
         if run.total > 0 {
-            run.token = run
-                .opts
-                .auth
-                .current(&run.opts.server_url, &run.transport)?;
+            run.token = run.opts.auth.current(&run.transport)?;
         }
         for (path, queue, _) in &mut open {
             run.report.queues.push(path.clone());

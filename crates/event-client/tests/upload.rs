@@ -413,9 +413,10 @@ fn a_401_refreshes_the_stored_login_once_and_stores_the_new_pair() {
     let s = ContractServer::start(ServerConfig::default()).unwrap();
     let home = spec_kitty_home::SpecKittyHome::at(dir.path().join("home"));
     std::fs::create_dir_all(home.dir()).unwrap();
+    // The refresh goes to the server that issued the login, `[server] url`.
     std::fs::write(
         home.credentials_path(),
-        "[tokens]\naccess = \"old-access\"\nrefresh = \"the-refresh\"\naccess_expires_at = \"2999-01-01T00:00:00+00:00\"\nrefresh_expires_at = \"2999-01-01T00:00:00+00:00\"\n\n[tracker.providers.jira]\nproject_key = \"ACME\"\n",
+        format!("[tokens]\naccess = \"old-access\"\nrefresh = \"the-refresh\"\naccess_expires_at = \"2999-01-01T00:00:00+00:00\"\nrefresh_expires_at = \"2999-01-01T00:00:00+00:00\"\n\n[server]\nurl = \"{}\"\n\n[tracker.providers.jira]\nproject_key = \"ACME\"\n", s.url()),
     )
     .unwrap();
     let store = spec_kitty_home::CredentialStore::new(&home);

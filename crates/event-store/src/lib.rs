@@ -46,5 +46,6 @@ pub use import::{
 };
 pub use queue::{
     BatchBudget, DEFAULT_MAX_QUEUE_SIZE, Enqueued, EventQueue, FAILED_TABLE, FailedEvent,
-    QueueFiles, QueuePosition, QueuedEvent, max_queue_size, queue_scope,
+    QueueFiles, QueuePosition, QueuedEvent, max_queue_size,
 };
+pub use spec_kitty_home::queue_scope;

@@ -42,20 +42,6 @@ CREATE TABLE IF NOT EXISTS spec_kitty_rs_failed (
 );
 ";
 
-/// The Python CLI's queue scope of a SaaS login: `server|username|team`, each trimmed and
-/// lower-cased, the server without trailing slashes, the team `no-team` when unset.
-#[must_use]
-pub fn queue_scope(server_url: &str, username: &str, team_slug: Option<&str>) -> String {
-    let norm = |s: &str| s.trim().to_lowercase();
-    let team = team_slug.filter(|t| !t.is_empty()).unwrap_or("no-team");
-    format!(
-        "{}|{}|{}",
-        norm(server_url).trim_end_matches('/'),
-        norm(username),
-        norm(team)
-    )
-}
-
 /// The queue files of a home: the unscoped `queue.db`, and the login's scoped one when the
 /// credentials hold a SaaS login.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,19 +60,19 @@ impl QueueFiles {
     /// The credentials file cannot be read.
     pub fn resolve(home: &SpecKittyHome) -> Result<Self, Error> {
         let login = CredentialStore::new(home).saas_login()?;
-        let scoped = match (&login.server_url, &login.username) {
-            (Some(server), Some(user)) if !server.is_empty() && !user.is_empty() => {
-                let scope = queue_scope(server, user, login.team_slug.as_deref());
-                let digest = Sha256::digest(scope.as_bytes());
-                let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-                Some(home.dir().join("queues").join(format!("queue-{hex}.db")))
-            }
-            _ => None,
-        };
+        let scoped = login.queue_scope().map(|s| Self::scoped_path(home, &s));
         Ok(QueueFiles {
             unscoped: home.dir().join("queue.db"),
             scoped,
         })
+    }
+
+    /// The queue file of a login's scope: `queues/queue-<sha256(scope)[..16]>.db`.
+    #[must_use]
+    pub fn scoped_path(home: &SpecKittyHome, scope: &str) -> PathBuf {
+        let digest = Sha256::digest(scope.as_bytes());
+        let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        home.dir().join("queues").join(format!("queue-{hex}.db"))
     }
 
     /// Where new events go: the scoped queue when logged in, else `queue.db`.

@@ -11,15 +11,18 @@ pub enum Method {
     Get,
     /// `POST`, with a body of a known length.
     Post,
+    /// `HEAD`, no body sent or read (a cheap "is it there, does it take my token").
+    Head,
 }
 
 impl Method {
-    /// `GET` / `POST`.
+    /// `GET` / `POST` / `HEAD`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Head => "HEAD",
         }
     }
 }
@@ -92,6 +95,12 @@ impl RequestPlan {
     #[must_use]
     pub fn post(url: impl Into<String>) -> Self {
         Self::new(Method::Post, url.into())
+    }
+
+    /// A `HEAD` request.
+    #[must_use]
+    pub fn head(url: impl Into<String>) -> Self {
+        Self::new(Method::Head, url.into())
     }
 
     fn new(method: Method, url: String) -> Self {

@@ -266,7 +266,7 @@ impl Transport {
             });
             let started = Instant::now();
             let result = match plan.method() {
-                Method::Get => self.attempt(plan, None::<&mut R>),
+                Method::Get | Method::Head => self.attempt(plan, None::<&mut R>),
                 Method::Post => {
                     let mut body = open_body()?;
                     self.attempt(plan, Some(&mut body))

@@ -9,7 +9,8 @@ pub enum SessionError {
     /// The credentials file could not be read or written.
     #[error(transparent)]
     Home(#[from] spec_kitty_home::HomeError),
-    /// The stored login has no usable refresh token (none, or expired).
+    /// The stored login has no usable refresh token (none, or expired), or names no
+    /// server to refresh it at.
     #[error("the stored login has expired")]
     Expired,
     /// The server refused the token, or refused to refresh the stored login.
@@ -29,13 +30,23 @@ pub enum SessionError {
         /// What is wrong with it (never the value).
         reason: &'static str,
     },
-    /// The refresh answered without a new token pair.
-    #[error("the token refresh at {url} answered HTTP {status} without a new token pair")]
-    BadRefreshAnswer {
-        /// The refresh URL, without any password.
+    /// A login or a refresh answered without a new token pair.
+    #[error("{what} at {url} answered HTTP {status} without a token pair")]
+    BadAnswer {
+        /// `the login` or `the token refresh`.
+        what: &'static str,
+        /// The URL, without any password.
         url: String,
         /// The status.
         status: u16,
+    },
+    /// The server refused the username or the password of a login.
+    #[error("the server refused the username or password (HTTP {status}){}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    WrongPassword {
+        /// The status (400, 401 or 403).
+        status: u16,
+        /// What the server said, on one line.
+        detail: Option<String>,
     },
     /// The refresh could not be sent or got no answer.
     #[error(transparent)]
@@ -49,7 +60,7 @@ impl SessionError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             SessionError::Transport(e) => e.kind(),
-            SessionError::BadRefreshAnswer { status, .. }
+            SessionError::BadAnswer { status, .. }
                 if http_transport::is_transient_status(*status) =>
             {
                 ErrorKind::Transient

@@ -10,7 +10,11 @@
 //!   login's `[tokens]`), each with where it came from.
 //! - [`Auth`]: the token to send now ([`Auth::current`], refreshing an expired stored
 //!   login) and the one refresh after a 401 ([`Auth::refresh`]); [`LoginState`] says how
-//!   the stored login stands without a network call.
+//!   the stored login stands without a network call; [`Auth::with_token`]: a request with
+//!   the token, refreshed and retried once after a 401. The refresh runs under the
+//!   credentials lock, so two processes never refresh at once.
+//! - [`password_login`]: the Python CLI's password login, returning a [`NewLogin`] the
+//!   caller stores.
 //! - [`SessionError`]: typed, with an [`http_transport::ErrorKind`].
 //!
 //! # What it must never do
@@ -24,11 +28,16 @@
 
 mod auth;
 mod error;
+mod login;
 mod session;
 mod token;
 
-pub use auth::{Auth, LoginState, MAX_TOKEN, REFRESH_PATH, token_problem};
+pub use auth::{
+    Auth, DEFAULT_ACCESS_LIFETIME, DEFAULT_REFRESH_LIFETIME, LoginState, MAX_TOKEN, REFRESH_PATH,
+    parse_expiry, token_problem,
+};
 pub use error::SessionError;
 pub use http_transport::Secret;
+pub use login::{NewLogin, TOKEN_PATH, password_login};
 pub use session::{ServerSource, Session, SessionInputs};
 pub use token::{TokenSource, resolve_token};

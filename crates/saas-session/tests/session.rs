@@ -107,28 +107,78 @@ fn given_beats_binding_beats_stored_login_and_the_server_falls_back_to_the_login
 }
 
 #[test]
-fn a_refresh_goes_to_the_server_that_issued_the_login_not_to_a_given_one() {
+fn a_refresh_goes_to_the_issuing_server_and_is_skipped_when_another_process_already_did_it() {
     let issuer = ContractServer::start(ServerConfig::default()).unwrap();
-    let given = ContractServer::start(ServerConfig::default()).unwrap();
     let (_d, home) = home_with(&LOGIN.replace("https://stored.example", &issuer.url()));
+    let auth = Auth::Stored(CredentialStore::new(&home));
+    let transport = http_transport::Settings::default().transport();
+    // The stored access token is valid and is not the one the server refused: another
+    // process refreshed meanwhile; it is used without a request.
+    let token = auth
+        .refresh(&transport, Some(&saas_session::Secret::new("refused-one")))
+        .unwrap();
+    assert_eq!(token.expose(), "stored-access");
+    assert!(issuer.received().is_empty());
+    // Refused itself: refreshed at `[server] url`, the pair stored with Python-style
+    // expiries (default lifetimes: 900 s and 7 days).
     issuer.push_faults([Fault::Answer(
         200,
         vec![],
-        json!({"access": "new-access", "refresh": "new-refresh"}),
+        json!({"access": "new-access", "refresh": "new-refresh", "team_slug": "acme"}),
     )]);
-    let auth = Auth::Stored(CredentialStore::new(&home));
-    let settings = http_transport::Settings::default();
-    let token = auth.refresh(&given.url(), &settings.transport()).unwrap();
+    let token = auth
+        .refresh(
+            &transport,
+            Some(&saas_session::Secret::new("stored-access")),
+        )
+        .unwrap();
     assert_eq!(token.expose(), "new-access");
-    assert!(
-        given.received().is_empty(),
-        "the given server never sees the refresh token"
-    );
     let got = issuer.received();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].path, "/api/v1/token/refresh/");
+    assert_eq!(got[0].json().unwrap(), json!({"refresh": "stored-refresh"}));
     let login = CredentialStore::new(&home).saas_login().unwrap();
     assert_eq!(login.refresh.as_deref(), Some("new-refresh"));
+    assert_eq!(login.team_slug.as_deref(), Some("acme"));
+    let left = |at: Option<&str>| {
+        saas_session::parse_expiry(at.unwrap()).unwrap().as_second()
+            - jiff::Timestamp::now().as_second()
+    };
+    assert!((890..=900).contains(&left(login.access_expires_at.as_deref())));
+    assert!((604_790..=604_800).contains(&left(login.refresh_expires_at.as_deref())));
+}
+
+#[test]
+fn a_login_without_an_issuing_server_is_never_refreshed_anywhere() {
+    let (_d, home) = home_with(
+        &LOGIN
+            .replace("[server]\nurl = \"https://stored.example\"\n", "")
+            .replace("access_expires_at = \"2999", "access_expires_at = \"2000"),
+    );
+    assert!(
+        !std::fs::read_to_string(home.credentials_path())
+            .unwrap()
+            .contains("[server]")
+    );
+    let err = Auth::Stored(CredentialStore::new(&home))
+        .current(&http_transport::Settings::default().transport())
+        .unwrap_err();
+    assert!(matches!(err, SessionError::Expired), "{err}");
+    assert!(err.needs_login());
+}
+
+#[test]
+fn expiries_are_read_as_the_python_cli_reads_them() {
+    let at = |s: &str| saas_session::parse_expiry(s).map(|t| t.as_second());
+    assert_eq!(at("2026-01-01T00:00:00+00:00"), Some(1_767_225_600));
+    assert_eq!(at("2026-01-01T00:00:00Z"), Some(1_767_225_600));
+    assert_eq!(at("2026-01-01T01:00:00.5+01:00"), Some(1_767_225_600));
+    assert_eq!(
+        at("2026-01-01T00:00:00"),
+        Some(1_767_225_600),
+        "naive is UTC"
+    );
+    assert_eq!(at("soon"), None);
 }
 
 #[test]
@@ -141,10 +191,7 @@ fn regression_22_1_a_refresh_over_plain_http_to_a_remote_host_is_refused_before_
     let auth = Auth::Stored(CredentialStore::new(&home));
     assert_eq!(auth.state().unwrap(), LoginState::NeedsRefresh);
     let err = auth
-        .current(
-            "http://saas.invalid",
-            &http_transport::Settings::default().transport(),
-        )
+        .current(&http_transport::Settings::default().transport())
         .unwrap_err();
     assert!(
         matches!(
@@ -169,10 +216,7 @@ fn an_expired_login_needs_a_new_one_and_sends_nothing() {
     let auth = Auth::Stored(CredentialStore::new(&home));
     assert_eq!(auth.state().unwrap(), LoginState::Expired);
     let err = auth
-        .current(
-            "https://x.invalid",
-            &http_transport::Settings::default().transport(),
-        )
+        .current(&http_transport::Settings::default().transport())
         .unwrap_err();
     assert!(matches!(err, SessionError::Expired), "{err}");
     assert!(err.needs_login());
@@ -186,10 +230,7 @@ fn regression_22_15_tokens_that_cannot_go_in_a_header_are_refused_locally_and_ne
     let auth = Auth::Stored(CredentialStore::new(&home));
     assert_eq!(auth.state().unwrap(), LoginState::Unusable);
     let err = auth
-        .current(
-            "https://x.invalid",
-            &http_transport::Settings::default().transport(),
-        )
+        .current(&http_transport::Settings::default().transport())
         .unwrap_err();
     assert!(matches!(err, SessionError::BadToken { .. }), "{err}");
     assert_eq!(err.kind(), http_transport::ErrorKind::Refused);
@@ -217,7 +258,7 @@ fn regression_22_15_tokens_that_cannot_go_in_a_header_are_refused_locally_and_ne
             ..http_transport::Settings::default()
         };
         let err = Auth::Stored(CredentialStore::new(&home))
-            .current(&issuer.url(), &settings.transport())
+            .current(&settings.transport())
             .unwrap_err();
         assert!(matches!(err, SessionError::BadToken { .. }), "{err}");
         assert_eq!(

@@ -53,6 +53,35 @@ pub struct SaasLogin {
     pub refresh_expires_at: Option<String>,
 }
 
+impl SaasLogin {
+    /// The Python CLI's queue scope of this login, `server|username|team` (each trimmed
+    /// and lower-cased, the server without trailing slashes, the team `no-team` when
+    /// unset), or `None` without a server URL and a username.
+    #[must_use]
+    pub fn queue_scope(&self) -> Option<String> {
+        match (&self.server_url, &self.username) {
+            (Some(server), Some(user)) if !server.is_empty() && !user.is_empty() => {
+                Some(queue_scope(server, user, self.team_slug.as_deref()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The Python CLI's queue scope of a SaaS login: `server|username|team`, each trimmed and
+/// lower-cased, the server without trailing slashes, the team `no-team` when unset or empty.
+#[must_use]
+pub fn queue_scope(server_url: &str, username: &str, team_slug: Option<&str>) -> String {
+    let norm = |s: &str| s.trim().to_lowercase();
+    let team = team_slug.filter(|t| !t.is_empty()).unwrap_or("no-team");
+    format!(
+        "{}|{}|{}",
+        norm(server_url).trim_end_matches('/'),
+        norm(username),
+        norm(team)
+    )
+}
+
 impl std::fmt::Debug for SaasLogin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SaasLogin")
@@ -76,6 +105,7 @@ pub struct CredentialStore {
     lock_timeout: std::time::Duration,
 }
 
+#[derive(Debug)]
 pub(crate) struct Lock(#[allow(dead_code)] File);
 
 impl CredentialStore {
@@ -372,28 +402,44 @@ impl CredentialStore {
         })
     }
 
-    /// Replaces the `[tokens]` table after a refresh, under the lock, keeping every other
-    /// table and comment (the Python CLI rewrites the whole file; we do not).
+    /// Takes the credentials lock for a read-modify-write of the SaaS login (a login, a
+    /// refresh): another process (ours or the Python CLI, which locks the same
+    /// `credentials.lock`) waits until the guard is dropped, then reads the result.
+    ///
+    /// # Errors
+    ///
+    /// [`HomeError::Locked`] after the lock timeout, or an IO error.
+    pub fn lock_login(&self) -> Result<LoginGuard<'_>> {
+        Ok(LoginGuard {
+            store: self,
+            _lock: self.lock()?,
+        })
+    }
+
+    /// Stores a SaaS login (under the lock): see [`LoginGuard::store_login`].
+    ///
+    /// # Errors
+    ///
+    /// As [`LoginGuard::store_login`], or the lock.
+    pub fn store_login(&self, login: &SaasLogin) -> Result<()> {
+        self.lock_login()?.store_login(login)
+    }
+
+    /// Removes the stored SaaS tokens (`[tokens]`) and nothing else: the `[user]` and
+    /// `[server]` of the login stay, so events queued meanwhile keep going to that
+    /// account's queue, and the provider tables stay. `false` when there were none.
     ///
     /// # Errors
     ///
     /// A lock, read or write error, or malformed TOML (the file is left as it was).
-    pub fn set_tokens(
-        &self,
-        access: &str,
-        refresh: &str,
-        access_expires_at: &str,
-        refresh_expires_at: &str,
-    ) -> Result<()> {
+    pub fn clear_tokens(&self) -> Result<bool> {
         let _lock = self.lock()?;
         let mut doc = self.read_doc()?;
-        let mut t = Table::new();
-        t.insert("access", value(access));
-        t.insert("refresh", value(refresh));
-        t.insert("access_expires_at", value(access_expires_at));
-        t.insert("refresh_expires_at", value(refresh_expires_at));
-        doc.insert("tokens", Item::Table(t));
-        self.write(&doc)
+        if doc.remove("tokens").is_none() {
+            return Ok(false);
+        }
+        self.write(&doc)?;
+        Ok(true)
     }
 
     fn write(&self, doc: &DocumentMut) -> Result<()> {
@@ -419,6 +465,82 @@ impl CredentialStore {
                 _ => Ok(()),
             },
         }
+    }
+}
+
+/// The credentials lock, held for a read-modify-write of the SaaS login
+/// ([`CredentialStore::lock_login`]).
+#[derive(Debug)]
+pub struct LoginGuard<'a> {
+    store: &'a CredentialStore,
+    _lock: Lock,
+}
+
+impl LoginGuard<'_> {
+    /// The stored login, read under the lock.
+    ///
+    /// # Errors
+    ///
+    /// A read error, or malformed TOML.
+    pub fn login(&self) -> Result<SaasLogin> {
+        self.store.saas_login()
+    }
+
+    /// Stores a login as the Python CLI 2.1.0 does (`[tokens]` `access`, `refresh`,
+    /// `access_expires_at`, `refresh_expires_at`; `[user]` `username` and `team_slug`;
+    /// `[server]` `url`), written 0600 atomically. Unlike the Python CLI, which rewrites the
+    /// whole file, every other table, key and comment is kept; a `team_slug` the login does
+    /// not have is removed (it would name another queue).
+    ///
+    /// # Errors
+    ///
+    /// A read or write error, or malformed TOML (the file is left as it was).
+    pub fn store_login(&self, login: &SaasLogin) -> Result<()> {
+        let mut doc = self.store.read_doc()?;
+        let mut tokens = Table::new();
+        for (key, v) in [
+            ("access", &login.access),
+            ("refresh", &login.refresh),
+            ("access_expires_at", &login.access_expires_at),
+            ("refresh_expires_at", &login.refresh_expires_at),
+        ] {
+            if let Some(v) = v {
+                tokens.insert(key, value(v.as_str()));
+            }
+        }
+        doc.insert("tokens", Item::Table(tokens));
+        let shape = |name: &str| HomeError::Shape {
+            path: self.store.path.clone(),
+            message: format!("`{name}` is not a table"),
+        };
+        for (name, entries) in [
+            (
+                "user",
+                [
+                    ("username", &login.username),
+                    ("team_slug", &login.team_slug),
+                ],
+            ),
+            ("server", [("url", &login.server_url), ("", &None)]),
+        ] {
+            let table = doc.entry(name).or_insert_with(|| Item::Table(Table::new()));
+            if let Some(inline) = table.as_inline_table() {
+                *table = Item::Table(inline.clone().into_table());
+            }
+            let table = table.as_table_mut().ok_or_else(|| shape(name))?;
+            for (key, v) in entries {
+                match v {
+                    _ if key.is_empty() => {}
+                    Some(v) => {
+                        table.insert(key, value(v.as_str()));
+                    }
+                    None => {
+                        table.remove(key);
+                    }
+                }
+            }
+        }
+        self.store.write(&doc)
     }
 }
 

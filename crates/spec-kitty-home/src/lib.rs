@@ -40,6 +40,7 @@ mod error;
 mod isoformat;
 mod lock;
 mod paths;
+mod scope;
 mod time;
 
 pub use binding::{Binding, bind, recover as recover_binding, unbind};
@@ -47,7 +48,9 @@ pub use config::{
     DEFAULT_DOCTRINE_MODE, DEFAULT_FIELD_OWNER, DOCTRINE_MODES, FIELD_OWNERS, ProjectConfig,
     ProjectIdentity, TrackerConfig, set_owner,
 };
-pub use credentials::{CredentialStore, Credentials, FoundCredentials, SaasLogin};
+pub use credentials::{
+    CredentialStore, Credentials, FoundCredentials, LoginGuard, SaasLogin, queue_scope,
+};
 pub use error::{HomeError, Result, io};
 pub use isoformat::python_isoformat;
 pub use lock::{LOCK_TIMEOUT, lock_within, try_lock};

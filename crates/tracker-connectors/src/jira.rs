@@ -190,6 +190,19 @@ impl Connector for JiraConnector {
         Order::Ascending
     }
 
+    fn whoami(&mut self) -> Result<String, ConnectorError> {
+        let me = self.get("/rest/api/3/myself", &[])?;
+        ["displayName", "emailAddress", "accountId"]
+            .iter()
+            .find_map(|k| me.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
+            .map(one_line)
+            .ok_or_else(|| ConnectorError::BadAnswer {
+                service: "Jira",
+                what: "a /myself answer without displayName, emailAddress or accountId".to_owned(),
+                url: redact_url(&join_url(&self.base_url, "/rest/api/3/myself")),
+            })
+    }
+
     fn begin(&mut self) -> Result<(), ConnectorError> {
         let me = self.get("/rest/api/3/myself", &[])?;
         self.zone = me

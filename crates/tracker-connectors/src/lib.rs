@@ -96,6 +96,15 @@ pub trait Connector {
         Ok(())
     }
 
+    /// Who the credentials authenticate as (Jira `GET /myself`, Linear `viewer`): the
+    /// account's display name, email or id. A cheap request that proves the service is
+    /// reachable and accepts the credentials.
+    ///
+    /// # Errors
+    ///
+    /// The request failed, was refused (401/403), or the answer is unreadable.
+    fn whoami(&mut self) -> Result<String, ConnectorError>;
+
     /// One page of issues updated at or after `since`, after `cursor`, of at most
     /// `page_size` issues (the service may send fewer).
     ///

@@ -209,6 +209,23 @@ impl Connector for LinearConnector {
         Order::Descending
     }
 
+    fn whoami(&mut self) -> Result<String, ConnectorError> {
+        let v = self.query("query Viewer { viewer { id name email } }", json!({}))?;
+        ["name", "email", "id"]
+            .iter()
+            .find_map(|k| {
+                v.pointer(&format!("/data/viewer/{k}"))
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+            })
+            .map(one_line)
+            .ok_or_else(|| ConnectorError::BadAnswer {
+                service: "Linear",
+                what: "a viewer answer without a name, email or id".to_owned(),
+                url: redact_url(&self.url),
+            })
+    }
+
     fn fetch_page(
         &mut self,
         since: Option<Timestamp>,

@@ -20,7 +20,7 @@ fn describe_login(state: LoginState) -> String {
         LoginState::Valid => "the stored login (valid)".into(),
         LoginState::NeedsRefresh => "the stored login (access expired; will refresh)".into(),
         LoginState::Expired => {
-            "the stored login (expired; log in again with the Python CLI: spec-kitty auth login)"
+            "the stored login (expired; log in again: spec-kitty auth login)"
                 .into()
         }
         LoginState::Unusable => {
@@ -52,7 +52,7 @@ pub(crate) fn now(ctx: &EventContext, args: &SyncNowArgs) -> Result<()> {
     let session = crate::net::session(&ctx.home, &args.saas, None)?;
     let Some(server_url) = session.server_url().map(str::to_owned) else {
         return Err(usage(
-            "no server: pass --server-url, set SAAS_API_URL, or log in with the Python CLI",
+            "no server: pass --server-url, set SAAS_API_URL, or log in with `spec-kitty auth login`",
         ));
     };
     let files = QueueFiles::resolve(&ctx.home)?;

@@ -75,15 +75,11 @@ pub(crate) fn publish(ctx: &Context, args: &PublishArgs) -> Result<()> {
         opts.settings.allow_insecure_http,
     )?;
     // A dry run prints the header redacted and must send nothing, not even a refresh.
-    opts.token = if args.dry_run {
-        session
+    if args.dry_run {
+        opts.token = session
             .has_token()
-            .then(|| saas_session::Secret::new("dry-run"))
-    } else {
-        session
-            .auth()
-            .current(&opts.server_url, &opts.settings.transport())?
-    };
+            .then(|| saas_session::Secret::new("dry-run"));
+    }
     if let routing_core::Readiness::Unavailable(why) =
         routing_core::routing_readiness(&b.provider, &b.credentials)
         && let Some(key) = why.credential_key()
@@ -110,7 +106,17 @@ pub(crate) fn publish(ctx: &Context, args: &PublishArgs) -> Result<()> {
             shown.show(&format!("preparing snapshot: {n} issues"));
         }
     });
-    let result = tracker_client::publish(&cache, &source, &opts);
+    // The session's token; a stored login refused with a 401 is refreshed and the same
+    // snapshot (same idempotency key) sent once more.
+    let transport = opts.settings.transport();
+    let result = session.auth().with_token(
+        &transport,
+        |token| {
+            opts.token = token.cloned();
+            tracker_client::publish(&cache, &source, &opts).map_err(anyhow::Error::from)
+        },
+        |e| matches!(e.downcast_ref::<PublishError>(), Some(PublishError::Rejected(o)) if o.status == 401),
+    );
     drop(opts);
     drop(line);
     match result {
@@ -122,13 +128,16 @@ pub(crate) fn publish(ctx: &Context, args: &PublishArgs) -> Result<()> {
             }
             Ok(())
         }
-        Err(PublishError::Rejected(o)) => {
-            if args.json {
-                out(&to_json(&outcome_json(&o)))?;
+        Err(e) => match e.downcast::<PublishError>() {
+            Ok(PublishError::Rejected(o)) => {
+                if args.json {
+                    out(&to_json(&outcome_json(&o)))?;
+                }
+                Err(anyhow!(PublishError::Rejected(o)))
             }
-            Err(anyhow!(PublishError::Rejected(o)))
-        }
-        Err(e) => Err(e.into()),
+            Ok(e) => Err(e.into()),
+            Err(e) => Err(e),
+        },
     }
 }
 

@@ -3,6 +3,8 @@
 //!
 //! ```text
 //! spec-kitty-contract-server [--port N] [--mappings FILE] [--listen ADDR --allow-non-loopback]
+//!     [--users FILE] [--user NAME:PASSWORD]... [--team SLUG] [--access-lifetime SECS]
+//!     [--require-token]
 //! spec-kitty-contract-server --sink    (a minimal batch receiver for benchmarks)
 //! ```
 
@@ -25,6 +27,11 @@ macro_rules! say {
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use contract_server::{ContractServer, ServerConfig, parse_mappings};
+
+/// The token endpoints' settings, created on first use.
+fn auth(config: &mut ServerConfig) -> &mut contract_server::AuthConfig {
+    config.auth.get_or_insert_with(Default::default)
+}
 
 fn main() -> anyhow::Result<()> {
     // Nobody can read kept bodies out of this process.
@@ -52,6 +59,33 @@ fn main() -> anyhow::Result<()> {
                     .context("--listen needs an IP")?
             }
             "--allow-non-loopback" => config.allow_non_loopback = true,
+            "--users" => {
+                let path = args.next().context("--users needs a file")?;
+                let text =
+                    std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+                let users = contract_server::AuthConfig::parse_users(&text)
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| path.clone())?;
+                auth(&mut config).users.extend(users);
+            }
+            "--user" => {
+                let pair = args.next().context("--user needs NAME:PASSWORD")?;
+                let users = contract_server::AuthConfig::parse_users(&pair)
+                    .map_err(|_| anyhow::anyhow!("--user needs NAME:PASSWORD"))?;
+                auth(&mut config).users.extend(users);
+            }
+            "--team" => {
+                auth(&mut config).team_slug = Some(args.next().context("--team needs a slug")?);
+            }
+            "--access-lifetime" => {
+                let secs: u64 = args
+                    .next()
+                    .context("--access-lifetime needs seconds")?
+                    .parse()
+                    .context("--access-lifetime needs seconds")?;
+                auth(&mut config).access_lifetime = std::time::Duration::from_secs(secs);
+            }
+            "--require-token" => auth(&mut config).require_token = true,
             #[cfg(feature = "bench")]
             "--sink" => {
                 let sink = contract_server::BatchSink::start().context("starting the sink")?;
@@ -70,7 +104,7 @@ fn main() -> anyhow::Result<()> {
             }
             "-h" | "--help" => {
                 say!(
-                    "usage: spec-kitty-contract-server [--port N] [--mappings FILE] [--listen IP --allow-non-loopback] | --sink"
+                    "usage: spec-kitty-contract-server [--port N] [--mappings FILE] [--listen IP --allow-non-loopback] [--users FILE] [--user NAME:PASSWORD]... [--team SLUG] [--access-lifetime SECS] [--require-token] | --sink"
                 );
                 return Ok(());
             }

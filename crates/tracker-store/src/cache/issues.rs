@@ -299,6 +299,22 @@ impl IssueCache {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    /// When an issue of `system` was last written to the cache (`updated_at`, the local
+    /// time a pull or a push stored it); `None` when none is cached.
+    ///
+    /// # Errors
+    ///
+    /// A SQLite error.
+    pub fn last_written(&self, system: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT MAX(updated_at) FROM tracker_issues WHERE system = ?1",
+                [system],
+                |r| r.get(0),
+            )
+            .map_err(self.err())
+    }
+
     /// Calls `f` for every issue of `system`, in identity order, one row at a time (the
     /// whole set is never held in memory). Stops at the first error `f` returns.
     ///
