@@ -23,10 +23,11 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Every member crate directory: `crates/*` and `xtask`.
+/// Every member crate directory: `crates/*`, `examples/*` and `xtask`.
 fn crate_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = fs::read_dir(repo().join("crates"))
-        .unwrap()
+    let mut dirs: Vec<PathBuf> = ["crates", "examples"]
+        .iter()
+        .flat_map(|d| fs::read_dir(repo().join(d)).unwrap())
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("Cargo.toml").is_file())
         .collect();

@@ -344,7 +344,7 @@ pub(crate) enum AuthCmd {
 
 #[derive(Debug, Args)]
 pub(crate) struct LoginArgs {
-    /// The SaaS base URL (default: [sync] server_url of ~/.spec-kitty/config.toml, else
+    /// The SaaS base URL (default: `[sync] server_url` of ~/.spec-kitty/config.toml, else
     /// the stored login's server). https, or http to a loopback address only.
     #[arg(long, value_name = "URL", value_parser = server_url())]
     pub(crate) server_url: Option<String>,

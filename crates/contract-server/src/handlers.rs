@@ -11,12 +11,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use event_envelope::{BatchBodyError, BatchRequest, BatchResponse, EventResult, EventStatus};
+use event_envelope::{BatchBodyError, EventResult, ReceivedBatch};
 use routing_core::{Resolution, RoutingKey, RoutingTable};
 use serde_json::{Value, json};
 
-use crate::contract::validate_snapshot;
 use crate::server::Shared;
+use routing_core::validate_snapshot;
 
 /// The routing-key resolution a snapshot answer carries, kept for [`crate::Received`].
 #[derive(Debug, Clone)]
@@ -49,7 +49,8 @@ pub(crate) async fn receive_snapshot(
         Err(e) => {
             return error(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"error": "invalid snapshot", "detail": e.to_string()}),
+                json!({"error": "invalid snapshot", "detail": e.to_string(),
+                       "code": e.code(), "field": e.field()}),
             );
         }
     };
@@ -117,24 +118,6 @@ fn resolve(table: &RoutingTable<String>, key: &RoutingKey) -> (&'static str, Opt
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ResultLimit(pub(crate) usize);
 
-/// Decompresses a gzip body, refusing more than `cap` bytes.
-pub(crate) fn gunzip(body: &[u8], cap: usize) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    // The gzip trailer's ISIZE (the plain size mod 2^32) sizes the buffer once; it is
-    // only a hint, bounded, since the sender controls it.
-    let hint = body
-        .len()
-        .checked_sub(4)
-        .and_then(|at| body.get(at..))
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map_or(0, |b| u32::from_le_bytes(b) as usize);
-    let mut out = Vec::with_capacity(hint.min(cap).min(64 << 20));
-    flate2::read::GzDecoder::new(body)
-        .take(u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1))
-        .read_to_end(&mut out)?;
-    Ok(out)
-}
-
 /// `POST /api/v1/events/batch/`: a JSON or gzip body (`Content-Encoding: gzip`), capped
 /// in decompressed bytes (413 beyond the cap); per-event results, duplicates by
 /// `event_id`.
@@ -145,13 +128,21 @@ pub(crate) async fn receive_batch(
     body: Bytes,
 ) -> Response {
     let cap = shared.state().batch_cap;
-    let gzipped = headers
-        .get("content-encoding")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
+    let gzipped = event_envelope::is_gzip(
+        headers
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+    );
+    let too_large = |cap: usize| {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"error": "Request body too large", "detail": format!("at most {cap} bytes")}),
+        )
+    };
     let plain = if gzipped {
-        match gunzip(&body, cap.unwrap_or(usize::MAX)) {
+        match event_envelope::gunzip(&body, cap.unwrap_or(usize::MAX)) {
             Ok(b) => b,
+            Err(event_envelope::GzipError::TooLarge { cap }) => return too_large(cap),
             Err(e) => {
                 return error(
                     StatusCode::BAD_REQUEST,
@@ -162,27 +153,24 @@ pub(crate) async fn receive_batch(
     } else {
         body.to_vec()
     };
-    if cap.is_some_and(|c| plain.len() > c) {
-        return error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            json!({"error": "Request body too large", "detail": format!("at most {} bytes", cap.unwrap_or(0))}),
-        );
+    if let Some(c) = cap.filter(|c| plain.len() > *c) {
+        return too_large(c);
     }
-    // Straight from the text to envelopes: no JSON tree of the whole body.
-    let request = match BatchRequest::from_slice(&plain) {
-        Ok(r) => r,
+    // Event by event: a malformed or invalid event is rejected by its id, the others are
+    // stored; only a body that is not a batch at all is a 400.
+    let batch = match ReceivedBatch::from_slice(&plain) {
+        Ok(b) => b,
         Err(BatchBodyError::NotJson(e)) => return not_json(&e),
-        Err(BatchBodyError::Request(e)) => {
+        Err(e) => {
             return error(
                 StatusCode::BAD_REQUEST,
-                json!({"error": "Batch validation failed", "details": e.to_string()}),
+                json!({"error": "Batch validation failed", "details": e.to_string(), "code": e.code()}),
             );
         }
     };
     let mut state = shared.state();
-    if request
-        .events
-        .iter()
+    if batch
+        .accepted()
         .any(|e| state.poison_ids.contains(&e.event_id))
     {
         return error(
@@ -190,37 +178,26 @@ pub(crate) async fn receive_batch(
             json!({"error": "Batch validation failed", "details": "one or more events are invalid"}),
         );
     }
+    // A `ResultLimit` fault answers (and stores) only the first events.
     let take = limit.map_or(usize::MAX, |l| l.0.0);
-    let results: Vec<EventResult> = request
-        .events
-        .into_iter()
-        .take(take)
-        .map(|e| {
-            let rejected_on_purpose = state.reject_ids.contains(&e.event_id);
-            let (status, error) = match e.validate() {
-                _ if rejected_on_purpose => (
-                    EventStatus::Rejected,
-                    Some("Invalid payload: rejected by the test server".to_owned()),
-                ),
-                Err(errors) => (
-                    EventStatus::Rejected,
-                    errors
-                        .first()
-                        .map(event_envelope::ValidationError::rejection_message),
-                ),
-                Ok(()) if state.event_ids.contains(&e.event_id) => (EventStatus::Duplicate, None),
-                Ok(()) => {
-                    state.event_ids.insert(e.event_id.clone());
-                    (EventStatus::Success, None)
-                }
-            };
-            EventResult {
-                event_id: e.event_id,
-                status,
-                error,
-                error_message: None,
+    let mut results = Vec::new();
+    for outcome in batch.events.iter().take(take) {
+        results.push(match outcome {
+            Ok(e) if state.reject_ids.contains(&e.event_id) => EventResult::rejected(
+                e.event_id.clone(),
+                "Invalid payload: rejected by the test server",
+            ),
+            Ok(e) if state.event_ids.insert(e.event_id.clone()) => {
+                EventResult::success(e.event_id.clone())
             }
-        })
-        .collect();
-    (StatusCode::OK, Json(BatchResponse { results })).into_response()
+            Ok(e) => EventResult::duplicate(e.event_id.clone()),
+            // A refused event without a readable id: only a 400 names it.
+            Err(r) => match r.to_result() {
+                Some(result) => result,
+                None => return error(StatusCode::BAD_REQUEST, batch.http_400().to_value()),
+            },
+        });
+    }
+    let answer = event_envelope::BatchResponse::new(results);
+    (StatusCode::OK, Json(answer)).into_response()
 }

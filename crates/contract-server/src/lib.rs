@@ -2,8 +2,8 @@
 //!
 //! # What this crate owns
 //!
-//! - [`validate_snapshot`]: the snapshot payload contract as a receiver checks it, with
-//!   `routing-core` (atomic null routing, wire values, provider consistency).
+//! - Re-exports [`validate_snapshot`] (`routing-core`'s, feature `json`): the snapshot
+//!   payload contract as a receiver checks it.
 //! - [`ContractServer`]: `POST /api/v1/connectors/trackers/snapshots/` (validates, resolves
 //!   the routing key against the mappings given at start-up, remembers idempotency keys:
 //!   same key and body replay the answer, same key with another body is 422) and
@@ -32,7 +32,6 @@
 #![forbid(unsafe_code)]
 
 mod auth;
-mod contract;
 #[cfg(feature = "fakes")]
 mod fakes;
 mod handlers;
@@ -41,9 +40,9 @@ mod server;
 mod sink;
 
 pub use auth::{AuthConfig, REFRESH_PATH, TOKEN_PATH};
-pub use contract::{SNAPSHOT_FIELDS, SnapshotError, validate_snapshot};
 #[cfg(feature = "fakes")]
 pub use fakes::{FakeJira, FakeLinear, JIRA_WORKFLOW, LINEAR_STATES};
+pub use routing_core::{SNAPSHOT_FIELDS, SnapshotError, validate_snapshot};
 pub use server::{BATCH_PATH, ContractServer, Fault, Received, SNAPSHOT_PATH, ServerConfig};
 #[cfg(feature = "bench")]
 pub use sink::{BatchSink, peak_rss_mib, sample_event};

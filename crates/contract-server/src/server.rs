@@ -97,7 +97,7 @@ impl Received {
             .header("content-encoding")
             .is_some_and(|e| e.eq_ignore_ascii_case("gzip"))
         {
-            let bytes = crate::handlers::gunzip(&self.body, usize::MAX).ok()?;
+            let bytes = event_envelope::gunzip(&self.body, usize::MAX).ok()?;
             return serde_json::from_slice(&bytes).ok();
         }
         serde_json::from_slice(&self.body).ok()

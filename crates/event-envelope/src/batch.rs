@@ -23,25 +23,61 @@ pub struct BatchRequest {
 }
 
 /// Why a document is not a batch request.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BatchRequestError {
     /// Not an object with exactly the key `events` holding a list.
-    #[error("a batch request must be an object {{\"events\": [...]}} and nothing else")]
     Shape,
     /// No events.
-    #[error("a batch request needs at least one event")]
     Empty,
     /// Over the limit.
-    #[error("a batch request carries at most {MAX_BATCH_EVENTS} events, got {0}")]
     TooMany(usize),
     /// An event is not an envelope.
-    #[error("events[{index}]: {error}")]
     Event {
         /// Position in `events`.
         index: usize,
         /// The envelope error.
         error: ParseError,
     },
+}
+
+impl fmt::Display for BatchRequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BatchRequestError::Shape => f.write_str(
+                "a batch request must be an object {\"events\": [...]} and nothing else",
+            ),
+            BatchRequestError::Empty => f.write_str("a batch request needs at least one event"),
+            BatchRequestError::TooMany(n) => write!(
+                f,
+                "a batch request carries at most {MAX_BATCH_EVENTS} events, got {n}"
+            ),
+            BatchRequestError::Event { index, error } => write!(f, "events[{index}]: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for BatchRequestError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BatchRequestError::Event { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl BatchRequestError {
+    /// A stable machine-readable code: `not_a_batch`, `empty_batch`, `too_many_events`, or
+    /// the envelope's [`ParseError::code`].
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            BatchRequestError::Shape => "not_a_batch",
+            BatchRequestError::Empty => "empty_batch",
+            BatchRequestError::TooMany(_) => "too_many_events",
+            BatchRequestError::Event { error, .. } => error.code(),
+        }
+    }
 }
 
 impl BatchRequest {
@@ -99,8 +135,10 @@ pub enum EventStatus {
 }
 
 /// One per-event result of a 200 answer. Keys this version does not know are ignored: a
-/// SaaS that adds a field must not break the sender.
+/// SaaS that adds a field must not break the sender. Build one with
+/// [`EventResult::success`], [`EventResult::duplicate`] or [`EventResult::rejected`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EventResult {
     /// The event this result is for.
     pub event_id: String,
@@ -115,6 +153,36 @@ pub struct EventResult {
 }
 
 impl EventResult {
+    /// A stored event.
+    #[must_use]
+    pub fn success(event_id: impl Into<String>) -> Self {
+        EventResult {
+            event_id: event_id.into(),
+            status: EventStatus::Success,
+            error: None,
+            error_message: None,
+        }
+    }
+
+    /// An event stored before (same `event_id`).
+    #[must_use]
+    pub fn duplicate(event_id: impl Into<String>) -> Self {
+        EventResult {
+            status: EventStatus::Duplicate,
+            ..EventResult::success(event_id)
+        }
+    }
+
+    /// A refused event, with its reason in `error`.
+    #[must_use]
+    pub fn rejected(event_id: impl Into<String>, error: impl Into<String>) -> Self {
+        EventResult {
+            status: EventStatus::Rejected,
+            error: Some(error.into()),
+            ..EventResult::success(event_id)
+        }
+    }
+
     /// The rejection reason, whichever key carried it.
     #[must_use]
     pub fn reason(&self) -> Option<&str> {
@@ -130,12 +198,19 @@ impl EventResult {
 
 /// The body of a 200 answer. Keys this version does not know are ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BatchResponse {
     /// One result per event.
     pub results: Vec<EventResult>,
 }
 
 impl BatchResponse {
+    /// An answer with these results.
+    #[must_use]
+    pub fn new(results: Vec<EventResult>) -> Self {
+        BatchResponse { results }
+    }
+
     /// Results keyed by `event_id` (results map to events by id, never by position).
     #[must_use]
     pub fn by_event_id(&self) -> BTreeMap<&str, &EventResult> {
@@ -146,8 +221,9 @@ impl BatchResponse {
     }
 }
 
-/// One per-event entry of a 400 body's `details`.
+/// One per-event entry of a 400 body's `details` (build one with [`DetailEntry::new`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DetailEntry {
     /// The event it is about, when the server says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -161,6 +237,17 @@ pub struct DetailEntry {
 }
 
 impl DetailEntry {
+    /// The preferred entry: `{"event_id", "error"}` (`event_id` when the event had a
+    /// readable one).
+    #[must_use]
+    pub fn new(event_id: Option<String>, error: impl Into<String>) -> Self {
+        DetailEntry {
+            event_id,
+            error: Some(error.into()),
+            error_message: None,
+        }
+    }
+
     /// The reason, whichever key carried it.
     #[must_use]
     pub fn reason(&self) -> Option<&str> {
@@ -170,6 +257,7 @@ impl DetailEntry {
 
 /// The `details` of a 400 body, in the three shapes servers send.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Details {
     /// A JSON list of per-event entries (preferred).
     List(Vec<DetailEntry>),
@@ -243,6 +331,15 @@ pub struct Http400Body {
 }
 
 impl Http400Body {
+    /// The preferred body: a message and a list of `{"event_id", "error"}` entries.
+    #[must_use]
+    pub fn new(error: impl Into<String>, entries: Vec<DetailEntry>) -> Self {
+        Http400Body {
+            error: error.into(),
+            details: Details::List(entries),
+        }
+    }
+
     /// Parses a 400 body; `None` if it is not an object with a string `error` and a
     /// `details` key.
     #[must_use]

@@ -107,22 +107,18 @@ pub struct Envelope {
 }
 
 /// Why a JSON document is not an envelope (shape errors, before any rule is checked).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ParseError {
     /// The text is not JSON.
-    #[error("not valid JSON: {0}")]
     Json(String),
     /// The document is not a JSON object.
-    #[error("an envelope must be a JSON object")]
     NotAnObject,
     /// A key that is not one of the 15 envelope fields.
-    #[error("unknown envelope field `{0}`: the envelope has exactly 15 fields")]
     UnknownField(String),
     /// One of the 15 fields is absent (nullable fields must be present as `null`).
-    #[error("missing envelope field `{0}`")]
     MissingField(&'static str),
     /// A field has the wrong JSON type.
-    #[error("envelope field `{field}` must be {expected}")]
     WrongType {
         /// The field.
         field: &'static str,
@@ -131,7 +127,39 @@ pub enum ParseError {
     },
 }
 
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParseError::Json(e) => write!(f, "not valid JSON: {e}"),
+            ParseError::NotAnObject => f.write_str("an envelope must be a JSON object"),
+            ParseError::UnknownField(k) => write!(
+                f,
+                "unknown envelope field `{k}`: the envelope has exactly 15 fields"
+            ),
+            ParseError::MissingField(k) => write!(f, "missing envelope field `{k}`"),
+            ParseError::WrongType { field, expected } => {
+                write!(f, "envelope field `{field}` must be {expected}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
 impl ParseError {
+    /// A stable machine-readable code: `not_json`, `not_an_object`, `unknown_field`,
+    /// `missing_field` or `wrong_type`.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            ParseError::Json(_) => "not_json",
+            ParseError::NotAnObject => "not_an_object",
+            ParseError::UnknownField(_) => "unknown_field",
+            ParseError::MissingField(_) => "missing_field",
+            ParseError::WrongType { .. } => "wrong_type",
+        }
+    }
+
     /// The envelope field the error is about, if any.
     #[must_use]
     pub fn field(&self) -> Option<&str> {

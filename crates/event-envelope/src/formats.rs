@@ -117,10 +117,18 @@ pub fn parse_iso8601(s: &str) -> Option<Iso8601> {
     }
     let month = digits(b, 5..7)?;
     let day = digits(b, 8..10)?;
-    // The calendar (month lengths, leap years) is jiff's.
+    // The Gregorian calendar, years 1 to 9999 as Python's `date` (kept here rather than a
+    // date crate: a receiver's dependency tree stays small).
     let real_date = |y: u32, m: u32, d: u32| {
-        matches!((i16::try_from(y), i8::try_from(m), i8::try_from(d)),
-            (Ok(y), Ok(m), Ok(d)) if y > 0 && jiff::civil::Date::new(y, m, d).is_ok())
+        let leap = y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400));
+        let days = match m {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => 0,
+        };
+        (1..=9999).contains(&y) && (1..=days).contains(&d)
     };
     if !real_date(year, month, day) {
         return None;

@@ -39,6 +39,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -46,7 +47,11 @@ mod batch;
 mod builder;
 mod envelope;
 pub mod formats;
+#[cfg(feature = "gzip")]
+mod gzip;
+mod receive;
 mod rules;
+mod sets;
 mod stream;
 
 pub use batch::{
@@ -58,8 +63,20 @@ pub use builder::{
     aggregate_type_of,
 };
 pub use envelope::{Envelope, FIELDS, FieldSpec, JsonType, ParseError};
+#[cfg(feature = "gzip")]
+#[cfg_attr(docsrs, doc(cfg(feature = "gzip")))]
+pub use gzip::{GzipError, gunzip, is_gzip};
+pub use receive::{EventError, EventOutcome, EventRejection, ReceivedBatch};
 pub use rules::{
     AGGREGATE_TYPES, EventType, LANES, PAYLOAD_RULES, PayloadRules, Rule, UnknownEventType,
     ValidationError, ValidationErrors, validate_payload,
 };
+pub use sets::{
+    AggregateType, ErrorType, HistoryEntryType, Lane, Phase, ResolutionType, UnknownWireValue,
+};
 pub use stream::BatchBodyError;
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::envelope::Envelope;
 use crate::formats;
+use crate::sets::{ErrorType, HistoryEntryType, Phase, ResolutionType};
 
 /// The lanes a work package moves through: the 8 lanes of the Python CLI's emitter
 /// (`approved` included, between review and done).
@@ -28,8 +29,10 @@ pub const AGGREGATE_TYPES: [&str; 3] = ["WorkPackage", "Feature", "MissionDossie
 
 macro_rules! event_types {
     ($($variant:ident),* $(,)?) => {
-        /// The 12 event types the Python CLI's emitter accepts.
+        /// The 12 event types the Python CLI's emitter accepts (`#[non_exhaustive]`: a type
+        /// added in a minor release is a compatible change).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum EventType {
             $(
                 #[doc = concat!("`", stringify!($variant), "`")]
@@ -74,9 +77,21 @@ impl fmt::Display for EventType {
 }
 
 /// A string that is not one of the 12 event types; it carries the string.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown event type {0:?}; use one of: {list}", list = EventType::ALL.map(EventType::as_str).join(", "))]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownEventType(pub String);
+
+impl fmt::Display for UnknownEventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown event type {:?}; use one of: {}",
+            self.0,
+            EventType::ALL.map(EventType::as_str).join(", ")
+        )
+    }
+}
+
+impl std::error::Error for UnknownEventType {}
 
 impl FromStr for EventType {
     type Err = UnknownEventType;
@@ -90,6 +105,7 @@ impl FromStr for EventType {
 
 /// A rule a value must satisfy. Its `Display` says what was expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Rule {
     /// `^[0-9A-HJKMNP-TV-Z]{26}$`.
     Ulid,
@@ -173,6 +189,35 @@ impl fmt::Display for Rule {
 }
 
 impl Rule {
+    /// A stable machine-readable code of the rule a value broke.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Rule::Ulid => "invalid_ulid",
+            Rule::OneOf(_) => "invalid_one_of",
+            Rule::KnownEventType => "unknown_event_type",
+            Rule::Iso8601WithOffset => "invalid_iso8601_with_offset",
+            Rule::Iso8601 => "invalid_iso8601",
+            Rule::NonEmptyString => "invalid_non_empty_string",
+            Rule::String => "invalid_string",
+            Rule::NullableString => "invalid_nullable_string",
+            Rule::NonNegativeInteger => "invalid_non_negative_integer",
+            Rule::UuidV4 => "invalid_uuid_v4",
+            Rule::CommitSha => "invalid_commit_sha",
+            Rule::RepoSlug => "invalid_repo_slug",
+            Rule::WpId => "invalid_wp_id",
+            Rule::WpIdList => "invalid_wp_id_list",
+            Rule::FeatureSlug => "invalid_feature_slug",
+            Rule::FeatureNumber => "invalid_feature_number",
+            Rule::Sha256Hex => "invalid_sha256_hex",
+            Rule::Object => "invalid_object",
+            Rule::NullableObject => "invalid_nullable_object",
+            Rule::List => "invalid_list",
+            Rule::Bool => "invalid_bool",
+            Rule::Required => "missing_field",
+        }
+    }
+
     /// Whether `value` satisfies this rule (for value rules; `Required` is about presence).
     #[must_use]
     pub fn check(&self, value: &Value) -> bool {
@@ -222,7 +267,7 @@ pub struct PayloadRules {
     pub validators: &'static [(&'static str, Rule)],
 }
 
-const ERROR_TYPES: &[&str] = &["validation", "runtime", "network", "auth", "unknown"];
+const ERROR_TYPES: &[&str] = ErrorType::NAMES;
 const ARTIFACT_CLASSES: &[&str] = &[
     "input", "workflow", "output", "evidence", "policy", "runtime", "other",
 ];
@@ -257,7 +302,7 @@ pub const PAYLOAD_RULES: [PayloadRules; 12] = [
         validators: &[
             ("wp_id", Rule::WpId),
             ("agent_id", Rule::NonEmptyString),
-            ("phase", Rule::OneOf(&["implementation", "review"])),
+            ("phase", Rule::OneOf(Phase::NAMES)),
             ("retry_count", Rule::NonNegativeInteger),
         ],
     },
@@ -292,10 +337,7 @@ pub const PAYLOAD_RULES: [PayloadRules; 12] = [
         required: &["wp_id", "entry_type", "entry_content"],
         validators: &[
             ("wp_id", Rule::WpId),
-            (
-                "entry_type",
-                Rule::OneOf(&["note", "review", "error", "comment"]),
-            ),
+            ("entry_type", Rule::OneOf(HistoryEntryType::NAMES)),
             ("entry_content", Rule::NonEmptyString),
             ("author", Rule::NullableString),
         ],
@@ -317,10 +359,7 @@ pub const PAYLOAD_RULES: [PayloadRules; 12] = [
         validators: &[
             ("wp_id", Rule::WpId),
             ("dependency_wp_id", Rule::WpId),
-            (
-                "resolution_type",
-                Rule::OneOf(&["completed", "skipped", "merged"]),
-            ),
+            ("resolution_type", Rule::OneOf(ResolutionType::NAMES)),
         ],
     },
     PayloadRules {
@@ -422,8 +461,10 @@ impl EventType {
     }
 }
 
-/// A rule violation: which field (`event_id`, `payload.wp_id`...) broke which rule.
+/// A rule violation: which field (`event_id`, `payload.wp_id`...) broke which rule, with
+/// the value received.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ValidationError {
     /// The field: an envelope field, or `payload.<key>` for a payload key.
     pub field: String,
@@ -431,15 +472,37 @@ pub struct ValidationError {
     pub rule: Rule,
     /// The event type, for payload errors.
     pub event_type: Option<EventType>,
+    /// The value received (`None` for a missing key).
+    pub value: Option<Value>,
 }
 
 impl ValidationError {
-    fn envelope(field: &str, rule: Rule) -> Self {
+    fn envelope(field: &str, rule: Rule, value: Value) -> Self {
         ValidationError {
             field: field.to_owned(),
             rule,
             event_type: None,
+            value: Some(value),
         }
+    }
+
+    /// A stable machine-readable code: `missing_field` for a required payload key, else
+    /// the broken rule's [`Rule::code`] (`invalid_ulid`, `invalid_one_of`...).
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        self.rule.code()
+    }
+
+    /// The field (an envelope field, or `payload.<key>`).
+    #[must_use]
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// The value received, if the field was there.
+    #[must_use]
+    pub fn value(&self) -> Option<&Value> {
+        self.value.as_ref()
     }
 
     /// The payload key, for payload errors.
@@ -471,9 +534,22 @@ impl fmt::Display for ValidationError {
 impl std::error::Error for ValidationError {}
 
 /// Every rule violation of one envelope (never empty when returned as an error).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationErrors(pub Vec<ValidationError>);
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            e.fmt(f)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
 
 impl ValidationErrors {
     /// The first violation.
@@ -498,6 +574,7 @@ pub fn validate_payload(
                 field: format!("payload.{key}"),
                 rule: Rule::Required,
                 event_type: Some(event_type),
+                value: None,
             });
         }
     }
@@ -512,6 +589,7 @@ pub fn validate_payload(
                 field: format!("payload.{key}"),
                 rule: rule.clone(),
                 event_type: Some(event_type),
+                value: Some(v.clone()),
             });
         }
     }
@@ -534,7 +612,7 @@ impl Envelope {
         let mut out = Vec::new();
         let mut check = |field: &str, rule: Rule, value: Value| {
             if !rule.check(&value) {
-                out.push(ValidationError::envelope(field, rule));
+                out.push(ValidationError::envelope(field, rule, value));
             }
         };
         check("event_id", Rule::Ulid, self.event_id.as_str().into());

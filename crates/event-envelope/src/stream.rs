@@ -316,14 +316,54 @@ impl<'de> Deserialize<'de> for Body {
 }
 
 /// Why [`BatchRequest::from_slice`] found no batch.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
+#[non_exhaustive]
 pub enum BatchBodyError {
     /// The text is not JSON.
-    #[error("body is not JSON: {0}")]
-    NotJson(#[from] serde_json::Error),
+    NotJson(serde_json::Error),
     /// JSON, but not a batch request.
-    #[error(transparent)]
-    Request(#[from] BatchRequestError),
+    Request(BatchRequestError),
+}
+
+impl std::fmt::Display for BatchBodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BatchBodyError::NotJson(e) => write!(f, "body is not JSON: {e}"),
+            BatchBodyError::Request(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for BatchBodyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BatchBodyError::NotJson(e) => Some(e),
+            BatchBodyError::Request(e) => e.source(),
+        }
+    }
+}
+
+impl From<serde_json::Error> for BatchBodyError {
+    fn from(e: serde_json::Error) -> Self {
+        BatchBodyError::NotJson(e)
+    }
+}
+
+impl From<BatchRequestError> for BatchBodyError {
+    fn from(e: BatchRequestError) -> Self {
+        BatchBodyError::Request(e)
+    }
+}
+
+impl BatchBodyError {
+    /// A stable machine-readable code: `not_json`, or [`BatchRequestError::code`].
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            BatchBodyError::NotJson(_) => "not_json",
+            BatchBodyError::Request(e) => e.code(),
+        }
+    }
 }
 
 impl BatchRequest {

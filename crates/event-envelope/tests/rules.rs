@@ -64,6 +64,9 @@ fn valid_payload(t: EventType) -> Value {
         EventType::MissionDossierParityDriftDetected => json!({"feature_slug": "048-x",
             "local_parity_hash": SHA, "baseline_parity_hash": SHA, "missing_in_local": [],
             "missing_in_baseline": ["plan"], "severity": "warning"}),
+        // EventType is #[non_exhaustive]: every test below runs over EventType::ALL, so a
+        // new type lands here at once.
+        _ => panic!("a new event type needs a valid payload in this test: {t}"),
     }
 }
 

@@ -67,7 +67,7 @@
 //!
 //! // The routing fields of a received payload: both null or both valid.
 //! let routing = SnapshotRouting::from_fields(Some("jira_project"), Some("ACME"))?;
-//! let key = RoutingKey::from_snapshot("jira", "acme.atlassian.net", routing)?;
+//! let key = RoutingKey::from_wire_parts("jira", "acme.atlassian.net", routing)?;
 //! assert_eq!(table.resolve(&key), Some(Resolution::Exact(&"mapping-42")));
 //!
 //! // A linear team with no exact mapping falls back to the (provider, workspace) entry.
@@ -79,11 +79,15 @@
 //! # Ok::<(), routing_core::RoutingError>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod credentials;
 mod derive;
+mod error_body;
+#[cfg(feature = "json")]
+mod json;
 mod provider;
 mod saas;
 mod schema;
@@ -98,6 +102,9 @@ pub use derive::{
     NotReady, ROUTING_TABLE, Readiness, Routing, RoutingRule, derive_routing, routing_readiness,
     routing_rule, wire_fields,
 };
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
+pub use json::{SnapshotError, validate_snapshot, validate_snapshot_slice};
 pub use provider::{
     Provider, SUPPORTED_PROVIDERS, UnsupportedProvider, is_valid_provider_name, normalize_provider,
     suggest_provider,
@@ -110,3 +117,8 @@ pub use schema::{
 pub use snapshot::{SNAPSHOT_FIELDS, SNAPSHOT_PATH};
 pub use text::{is_blank, trim};
 pub use wire::{ResourceType, UnknownResourceType};
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

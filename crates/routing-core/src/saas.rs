@@ -10,8 +10,17 @@ use crate::text::{is_blank, trim};
 use crate::wire::{ResourceType, UnknownResourceType};
 
 /// Why the routing fields of a received snapshot (or a routing key) are invalid.
+///
+/// Each variant has a stable [`RoutingError::code`], the wire [`RoutingError::field`] it is
+/// about and, where there is one, the offending [`RoutingError::value`]: enough to build an
+/// HTTP error body without a table of one's own. New variants may be added in a minor
+/// release (the enum is `#[non_exhaustive]`); a code never changes meaning.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RoutingError {
+    /// A routing field is absent: both must be present, `null` when unrouted (an omitted
+    /// pair is not the same as an explicit `null` pair).
+    MissingField(&'static str),
     /// One routing field is set and the other is null: they are atomic, both or neither.
     Partial {
         /// The field that is set.
@@ -29,6 +38,12 @@ pub enum RoutingError {
     BlankProvider,
     /// `workspace` is empty or whitespace only.
     BlankWorkspace,
+    /// `provider` is not in its normalized form (lower case, trimmed, `-` as `_`):
+    /// [`RoutingKey::from_wire_parts`] refuses what [`RoutingKey::from_loose_parts`] would
+    /// normalize.
+    UnnormalizedProvider(String),
+    /// `workspace` has leading or trailing whitespace.
+    UntrimmedWorkspace(String),
     /// The resource type does not belong to the provider (e.g. `linear` with `jira_project`).
     ProviderMismatch {
         /// The normalized provider.
@@ -41,6 +56,18 @@ pub enum RoutingError {
 impl fmt::Display for RoutingError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            RoutingError::MissingField(field) => write!(
+                f,
+                "{field} is missing; send both routing fields, null when there is no routing"
+            ),
+            RoutingError::UnnormalizedProvider(p) => write!(
+                f,
+                "provider {p:?} is not normalized; send it as {:?}",
+                normalize_provider(p)
+            ),
+            RoutingError::UntrimmedWorkspace(_) => f.write_str(
+                "workspace has leading or trailing whitespace; send it trimmed",
+            ),
             RoutingError::Partial { present, missing } => write!(
                 f,
                 "{present} is set but {missing} is null; the routing fields must be both set or both null"
@@ -68,6 +95,54 @@ impl fmt::Display for RoutingError {
 }
 
 impl std::error::Error for RoutingError {}
+
+impl RoutingError {
+    /// A stable machine-readable code, e.g. `routing_partial` (see the table in the crate
+    /// docs). Codes are never reused for another meaning.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            RoutingError::MissingField(_) => "routing_field_missing",
+            RoutingError::Partial { .. } => "routing_partial",
+            RoutingError::UnknownResourceType(_) => "unknown_resource_type",
+            RoutingError::BlankResourceId => "blank_resource_id",
+            RoutingError::UntrimmedResourceId => "untrimmed_resource_id",
+            RoutingError::BlankProvider => "blank_provider",
+            RoutingError::BlankWorkspace => "blank_workspace",
+            RoutingError::UnnormalizedProvider(_) => "unnormalized_provider",
+            RoutingError::UntrimmedWorkspace(_) => "untrimmed_workspace",
+            RoutingError::ProviderMismatch { .. } => "resource_type_of_other_provider",
+        }
+    }
+
+    /// The wire field the error is about.
+    #[must_use]
+    pub fn field(&self) -> &'static str {
+        match self {
+            RoutingError::MissingField(f) => f,
+            RoutingError::Partial { missing, .. } => missing,
+            RoutingError::UnknownResourceType(_) | RoutingError::ProviderMismatch { .. } => {
+                "external_resource_type"
+            }
+            RoutingError::BlankResourceId | RoutingError::UntrimmedResourceId => {
+                "external_resource_id"
+            }
+            RoutingError::BlankProvider | RoutingError::UnnormalizedProvider(_) => "provider",
+            RoutingError::BlankWorkspace | RoutingError::UntrimmedWorkspace(_) => "workspace",
+        }
+    }
+
+    /// The offending value as received, where the error has one.
+    #[must_use]
+    pub fn value(&self) -> Option<&str> {
+        match self {
+            RoutingError::UnknownResourceType(e) => Some(&e.value),
+            RoutingError::UnnormalizedProvider(v) | RoutingError::UntrimmedWorkspace(v) => Some(v),
+            RoutingError::ProviderMismatch { resource_type, .. } => Some(resource_type.as_str()),
+            _ => None,
+        }
+    }
+}
 
 impl From<UnknownResourceType> for RoutingError {
     fn from(e: UnknownResourceType) -> Self {
@@ -164,7 +239,8 @@ impl RoutingKey {
     ///
     /// # Errors
     ///
-    /// Any [`RoutingError`] of [`SnapshotRouting::from_fields`] or [`RoutingKey::from_snapshot`].
+    /// Any [`RoutingError`] of [`SnapshotRouting::from_fields`] or
+    /// [`RoutingKey::from_loose_parts`].
     pub fn new(
         provider: &str,
         workspace: &str,
@@ -174,17 +250,41 @@ impl RoutingKey {
             Some((ty, id)) => SnapshotRouting::from_fields(Some(ty), Some(id))?,
             None => SnapshotRouting::UNROUTED,
         };
-        RoutingKey::from_snapshot(provider, workspace, routing)
+        RoutingKey::from_loose_parts(provider, workspace, routing)
     }
 
-    /// Builds the key of a received snapshot from its `provider`, `workspace` and validated
-    /// routing fields.
+    /// Builds a key from parts exactly as they travel on the wire: the provider must already
+    /// be normalized (`"jira"`, not `" JIRA "`) and the workspace trimmed. This is what a
+    /// receiver applies to a snapshot ([`crate::validate_snapshot`] does).
+    ///
+    /// # Errors
+    ///
+    /// [`RoutingError::UnnormalizedProvider`], [`RoutingError::UntrimmedWorkspace`], and
+    /// every error of [`RoutingKey::from_loose_parts`].
+    pub fn from_wire_parts(
+        provider: &str,
+        workspace: &str,
+        routing: SnapshotRouting,
+    ) -> Result<RoutingKey, RoutingError> {
+        if !is_blank(provider) && normalize_provider(provider) != provider {
+            return Err(RoutingError::UnnormalizedProvider(provider.to_owned()));
+        }
+        if !is_blank(workspace) && trim(workspace) != workspace {
+            return Err(RoutingError::UntrimmedWorkspace(workspace.to_owned()));
+        }
+        RoutingKey::from_loose_parts(provider, workspace, routing)
+    }
+
+    /// Builds a key from loose parts, **normalizing** them: the provider is normalized
+    /// (`" JIRA "` becomes `"jira"`) and the workspace trimmed. For keys a service writes
+    /// itself (its own mappings, a configuration file); a received snapshot goes through
+    /// [`RoutingKey::from_wire_parts`].
     ///
     /// # Errors
     ///
     /// [`RoutingError::BlankProvider`], [`RoutingError::BlankWorkspace`], or
     /// [`RoutingError::ProviderMismatch`] when the resource type belongs to another provider.
-    pub fn from_snapshot(
+    pub fn from_loose_parts(
         provider: &str,
         workspace: &str,
         routing: SnapshotRouting,
@@ -313,6 +413,14 @@ impl<V> Default for RoutingTable<V> {
     }
 }
 
+impl<V> FromIterator<(RoutingKey, V)> for RoutingTable<V> {
+    fn from_iter<I: IntoIterator<Item = (RoutingKey, V)>>(iter: I) -> Self {
+        RoutingTable {
+            entries: iter.into_iter().collect(),
+        }
+    }
+}
+
 impl<V> RoutingTable<V> {
     /// An empty table.
     #[must_use]
@@ -356,9 +464,12 @@ impl<V> RoutingTable<V> {
 
 #[cfg(feature = "serde")]
 mod serde_impl {
+    use serde::Deserialize;
+
     use super::{RoutingError, RoutingKey, SnapshotRouting};
 
-    /// A routing key as JSON: the four fields, routing both null or both set.
+    /// A routing key as JSON: the four fields, routing both null or both set, in wire form
+    /// (a provider that is not normalized is refused, as a received snapshot's is).
     #[derive(serde::Serialize, serde::Deserialize)]
     pub(super) struct RawKey {
         provider: String,
@@ -371,7 +482,7 @@ mod serde_impl {
         type Error = RoutingError;
         fn try_from(raw: RawKey) -> Result<Self, Self::Error> {
             let routing = SnapshotRouting::try_from(raw.routing)?;
-            RoutingKey::from_snapshot(&raw.provider, &raw.workspace, routing)
+            RoutingKey::from_wire_parts(&raw.provider, &raw.workspace, routing)
         }
     }
 
@@ -385,20 +496,36 @@ mod serde_impl {
         }
     }
 
-    /// The two routing fields as they appear in a snapshot payload.
+    /// Present (`Some`, possibly `Some(None)` for `null`) or absent (`None`).
+    fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(d).map(Some)
+    }
+
+    fn inner<S: serde::Serializer>(v: &Option<Option<String>>, s: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&v.as_ref().and_then(Option::as_ref), s)
+    }
+
+    /// The two routing fields as they appear in a snapshot payload: both must be present,
+    /// `null` or not (an omitted field is refused, as the contract's fixture
+    /// `snapshot_routing_field_omitted` requires).
     #[derive(serde::Serialize, serde::Deserialize)]
     pub(super) struct RawRouting {
-        external_resource_type: Option<String>,
-        external_resource_id: Option<String>,
+        #[serde(default, deserialize_with = "present", serialize_with = "inner")]
+        external_resource_type: Option<Option<String>>,
+        #[serde(default, deserialize_with = "present", serialize_with = "inner")]
+        external_resource_id: Option<Option<String>>,
     }
 
     impl TryFrom<RawRouting> for SnapshotRouting {
         type Error = RoutingError;
         fn try_from(raw: RawRouting) -> Result<Self, Self::Error> {
-            SnapshotRouting::from_fields(
-                raw.external_resource_type.as_deref(),
-                raw.external_resource_id.as_deref(),
-            )
+            let ty = raw
+                .external_resource_type
+                .ok_or(RoutingError::MissingField("external_resource_type"))?;
+            let id = raw
+                .external_resource_id
+                .ok_or(RoutingError::MissingField("external_resource_id"))?;
+            SnapshotRouting::from_fields(ty.as_deref(), id.as_deref())
         }
     }
 
@@ -408,15 +535,22 @@ mod serde_impl {
                 Some(r) => {
                     let (ty, id) = r.into_parts();
                     RawRouting {
-                        external_resource_type: Some(ty.as_str().to_owned()),
-                        external_resource_id: Some(id),
+                        external_resource_type: Some(Some(ty.as_str().to_owned())),
+                        external_resource_id: Some(Some(id)),
                     }
                 }
                 None => RawRouting {
-                    external_resource_type: None,
-                    external_resource_id: None,
+                    external_resource_type: Some(None),
+                    external_resource_id: Some(None),
                 },
             }
+        }
+    }
+
+    /// `{code, field, message}` (and `value` when the error has one): an HTTP error body.
+    impl serde::Serialize for RoutingError {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            crate::error_body::serialize(s, self.code(), Some(self.field()), self.value(), self)
         }
     }
 }

@@ -97,6 +97,10 @@ pub enum PublishError {
     /// The server URL, the plain-http rule or the network refused or failed the request.
     #[error(transparent)]
     Transport(#[from] TransportError),
+    /// The snapshot built from the cache and the binding breaks the snapshot contract as a
+    /// receiver checks it (`routing_core::validate_snapshot`); nothing was sent.
+    #[error("the snapshot would be refused by the receiver: {0}; nothing was sent")]
+    Contract(routing_core::SnapshotError),
     /// The server answered, but not 2xx.
     #[error("the server answered HTTP {} at {} after {} attempt(s){}", .0.status, http_transport::redact_url(&.0.endpoint), .0.attempts, status_reason(.0))]
     Rejected(Box<PublishOutcome>),
@@ -112,7 +116,9 @@ impl PublishError {
         match self {
             PublishError::Transport(e) => e.kind(),
             PublishError::Rejected(o) => http_transport::status_kind(o.status),
-            PublishError::InvalidRows { .. } | PublishError::Store(_) => ErrorKind::Refused,
+            PublishError::InvalidRows { .. }
+            | PublishError::Store(_)
+            | PublishError::Contract(_) => ErrorKind::Refused,
         }
     }
 
@@ -230,6 +236,8 @@ pub fn dry_run(
                 rows: reader.bad_rows().to_vec(),
             });
         }
+        // The dry run shows what a receiver would get, so it checks it as one does.
+        routing_core::validate_snapshot_slice(&body).map_err(PublishError::Contract)?;
         let plan = snapshot_request(
             &url,
             opts.token.as_ref(),
