@@ -468,3 +468,61 @@ fn kill_9_mid_push_then_a_rerun_converges_without_a_duplicate_transition() {
         assert_eq!(status_of(&j, key), "Done");
     }
 }
+
+#[test]
+fn regression_22_12_a_rebind_to_another_project_pulls_it_in_full_not_from_the_old_checkpoint() {
+    let issues_of = |key: &str, minutes: std::ops::RangeInclusive<u32>| -> Vec<Value> {
+        minutes
+            .map(|m| {
+                let mut i = issue(m, "To Do", "new");
+                i["key"] = json!(format!("{key}-{m}"));
+                i["id"] = json!(format!("{key}{m}"));
+                i
+            })
+            .collect()
+    };
+    // One site; project AAA's issues are all newer than every issue of BBB.
+    let site = jira(0);
+    site.jira_switch_project("AAA", issues_of("AAA", 40..=45));
+    let env = Env::new();
+    let bind = |key: &str| {
+        let (k, base, token) = (
+            format!("project_key={key}"),
+            format!("base_url={}", site.url()),
+            format!("api_token={SECRET}"),
+        );
+        env.bind_jira(&[
+            "--credential",
+            &k,
+            "--credential",
+            &base,
+            "--credential",
+            "email=dev@example.com",
+            "--credential",
+            &token,
+        ]);
+    };
+    bind("AAA");
+    let r = env.run(&["tracker", "sync", "pull", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    site.jira_switch_project("BBB", issues_of("BBB", 1..=5));
+    bind("BBB");
+    let r = env.run(&["tracker", "sync", "pull", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["rescoped"], true, "{v}");
+    assert_eq!(
+        v["created"], 5,
+        "every BBB issue, older than AAA's newest: {v}"
+    );
+    // The same binding again: incremental.
+    let r = env.run(&["tracker", "sync", "pull", "--json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (v["rescoped"].as_bool(), v["created"].as_u64()),
+        (Some(false), Some(0)),
+        "{v}"
+    );
+    let text = env.run(&["tracker", "sync", "pull"]);
+    assert!(text.stdout.contains("incremental"), "{}", text.render());
+}

@@ -299,6 +299,17 @@ impl ContractServer {
         self.shared.state().jira_index = None;
     }
 
+    /// Makes the fake Jira serve another project with these issues (as if the binding had
+    /// moved to another project of the same site).
+    #[cfg(feature = "fakes")]
+    pub fn jira_switch_project(&self, project_key: &str, issues: Vec<Value>) {
+        if let Some(j) = self.shared.state().jira.as_mut() {
+            j.project_key = project_key.to_owned();
+            j.issues = issues;
+        }
+        self.shared.state().jira_index = None;
+    }
+
     /// Makes the fake Jira's workflow refuse the move `from` -> `to` (status names).
     #[cfg(feature = "fakes")]
     pub fn jira_forbid_transition(&self, from: &str, to: &str) {

@@ -186,6 +186,14 @@ impl Connector for JiraConnector {
         "jira"
     }
 
+    fn service(&self) -> &'static str {
+        "Jira"
+    }
+
+    fn endpoint(&self) -> String {
+        redact_url(&join_url(&self.base_url, "/rest/api/3/search/jql"))
+    }
+
     fn order(&self) -> Order {
         Order::Ascending
     }

@@ -49,7 +49,10 @@ pub use adf::adf_to_text;
 pub use error::ConnectorError;
 pub use jira::{JIRA_FIELDS, JiraConnector, jira_issue};
 pub use linear::{DEFAULT_GRAPHQL_URL, LINEAR_ISSUES_QUERY, LinearConnector, linear_issue};
-pub use pull::{PullError, PullOptions, PullProgress, PullSummary, RESUME_PREFIX, pull};
+pub use pull::{
+    MAX_EMPTY_PAGES, PullError, PullOptions, PullProgress, PullSummary, RESUME_PREFIX,
+    checkpoint_scope, pull, pull_in_scope,
+};
 pub use push::{
     ItemResult, JiraPusher, LinearPusher, NewStatus, Outcome, Placement, PushItem, PushOptions,
     PushRequest, Pusher, Refusal, push_mapped,
@@ -83,6 +86,12 @@ pub struct Page {
 pub trait Connector {
     /// `jira` or `linear`.
     fn provider(&self) -> &'static str;
+
+    /// The service's name for messages: `Jira` or `Linear`.
+    fn service(&self) -> &'static str;
+
+    /// The URL pages come from (no password, no query), for messages.
+    fn endpoint(&self) -> String;
 
     /// The order pages come in.
     fn order(&self) -> Order;

@@ -205,6 +205,14 @@ impl Connector for LinearConnector {
         "linear"
     }
 
+    fn service(&self) -> &'static str {
+        "Linear"
+    }
+
+    fn endpoint(&self) -> String {
+        redact_url(&self.url)
+    }
+
     fn order(&self) -> Order {
         Order::Descending
     }
@@ -251,22 +259,28 @@ impl Connector for LinearConnector {
             .and_then(Value::as_array)
             .ok_or_else(|| bad("no issues.nodes list"))?;
         let out = crate::map_items(nodes, &bad, |node| linear_issue(&self.workspace, node))?;
-        let info = issues.get("pageInfo");
+        // Linear pages come newest first: taking a malformed page for the last one would
+        // move the checkpoint past the issues not read yet, so it is a bad answer.
+        let info = issues
+            .get("pageInfo")
+            .ok_or_else(|| bad("no issues.pageInfo"))?;
         let has_next = info
-            .and_then(|i| i.get("hasNextPage"))
+            .get("hasNextPage")
             .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let end = info
-            .and_then(|i| i.get("endCursor"))
-            .and_then(Value::as_str)
-            .filter(|c| !c.is_empty());
+            .ok_or_else(|| bad("pageInfo.hasNextPage is not true or false"))?;
+        let next_cursor = if has_next {
+            let end = info
+                .get("endCursor")
+                .and_then(Value::as_str)
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| bad("pageInfo.hasNextPage is true but endCursor is missing"))?;
+            Some(end.to_owned())
+        } else {
+            None
+        };
         Ok(Page {
             issues: out,
-            next_cursor: if has_next {
-                end.map(str::to_owned)
-            } else {
-                None
-            },
+            next_cursor,
         })
     }
 }

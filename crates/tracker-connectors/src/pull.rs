@@ -2,7 +2,7 @@
 //! checkpoint each page reached.
 
 use jiff::Timestamp;
-use spec_kitty_home::now_isoformat;
+use spec_kitty_home::{Credentials, now_isoformat};
 use tracker_store::{Checkpoint, IssueCache, PageCounts, StoreError};
 
 use crate::error::ConnectorError;
@@ -13,6 +13,9 @@ use crate::{Connector, Order};
 /// the interrupted run (`newest`). A cursor without it (the Python CLI's) is never used to
 /// skip pages.
 pub const RESUME_PREFIX: &str = "spec-kitty-rs:resume:";
+
+/// Empty pages in a row, each with a next-page cursor, after which a pull stops as stuck.
+pub const MAX_EMPTY_PAGES: u32 = 3;
 
 fn resume_cursor(after: &str, newest: Option<&str>) -> String {
     format!(
@@ -51,6 +54,25 @@ impl Default for PullOptions {
     }
 }
 
+/// What a binding's checkpoint is valid for: the provider, the workspace, the routing key
+/// (Jira `project_key`, Linear `team_id`) and the service URL (`base_url`, `graphql_url`).
+/// A pull whose scope differs from the one its checkpoint was reached for starts over
+/// (a re-bind to another project of the same workspace must not skip its older issues).
+#[must_use]
+pub fn checkpoint_scope(provider: &str, workspace: &str, credentials: &Credentials) -> String {
+    let provider = routing_core::normalize_provider(provider);
+    let text = |k: &str| routing_core::credential_text(credentials, k).unwrap_or_default();
+    let routing = routing_core::derive_routing(&provider, credentials)
+        .map(|r| format!("{}={}", r.resource_type(), r.resource_id()))
+        .unwrap_or_default();
+    let url = match provider.as_str() {
+        "jira" => text("base_url"),
+        "linear" => text("graphql_url"),
+        _ => String::new(),
+    };
+    serde_json::json!([provider, routing_core::trim(workspace), routing, url]).to_string()
+}
+
 /// Where a pull is, after each committed page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PullProgress {
@@ -71,6 +93,9 @@ pub struct PullSummary {
     pub checkpoint: Checkpoint,
     /// Whether the run continued an interrupted one from its page cursor.
     pub resumed: bool,
+    /// Whether the checkpoint was left aside because it was reached for another scope (a
+    /// re-bind to another project, team or URL): the pull started over.
+    pub rescoped: bool,
     /// Whether the checkpoint was ignored (`--full`).
     pub full: bool,
 }
@@ -155,9 +180,31 @@ pub fn pull(
     connector: &mut dyn Connector,
     checkpoint_key: &str,
     options: &PullOptions,
+    progress: impl FnMut(&PullProgress),
+) -> Result<PullSummary, PullError> {
+    pull_in_scope(cache, connector, checkpoint_key, None, options, progress)
+}
+
+/// [`pull`] for a binding of `scope` ([`checkpoint_scope`]): a checkpoint reached for
+/// another scope is not used (the pull starts over, [`PullSummary::rescoped`]), and every
+/// committed page records the scope with its checkpoint.
+///
+/// # Errors
+///
+/// As [`pull`].
+pub fn pull_in_scope(
+    cache: &mut IssueCache,
+    connector: &mut dyn Connector,
+    checkpoint_key: &str,
+    scope: Option<&str>,
+    options: &PullOptions,
     mut progress: impl FnMut(&PullProgress),
 ) -> Result<PullSummary, PullError> {
-    let stored = if options.full {
+    let rescoped = match (scope, cache.checkpoint_scope(checkpoint_key)?) {
+        (Some(now), Some(was)) => now != was,
+        _ => false,
+    };
+    let stored = if options.full || rescoped {
         None
     } else {
         cache.get_checkpoint(checkpoint_key)?
@@ -180,6 +227,7 @@ pub fn pull(
         .and_then(|s| parse(&s).map(|t| (t, s)));
     let mut cursor: Option<String> = resume.map(|(after, _)| after);
     let mut summary = PullSummary {
+        rescoped,
         resumed: cursor.is_some(),
         full: options.full,
         checkpoint: stored.clone().unwrap_or_default(),
@@ -193,19 +241,40 @@ pub fn pull(
     let since = stored_since.as_ref().map(|(t, _)| *t);
     let mut newest = later(stored_since.clone(), resumed_newest);
     let mut issues_seen = 0u64;
+    // Every cursor handed out so far, and the empty pages in a row that still had a next
+    // one: a service that repeats a cursor (even every other page) or hands out fresh ones
+    // with nothing in them would keep the pull going forever.
+    let mut seen_cursors = std::collections::HashSet::new();
+    let mut empty_in_a_row = 0u32;
     loop {
         let page = connector
             .fetch_page(since, cursor.as_deref(), options.page_size.max(1))
             .map_err(|e| fail(e, &summary))?;
-        if page.next_cursor.is_some() && page.next_cursor == cursor {
-            return Err(fail(
-                ConnectorError::BadAnswer {
-                    service: connector.provider(),
-                    what: "the next-page cursor did not advance".into(),
-                    url: String::new(),
-                },
-                &summary,
-            ));
+        let stuck = |what: String| ConnectorError::BadAnswer {
+            service: connector.service(),
+            what,
+            url: connector.endpoint(),
+        };
+        if let Some(next) = &page.next_cursor {
+            if !seen_cursors.insert(next.clone()) || cursor.as_deref() == Some(next.as_str()) {
+                return Err(fail(
+                    stuck("a next-page cursor came back a second time (the pages would repeat forever)".into()),
+                    &summary,
+                ));
+            }
+            empty_in_a_row = if page.issues.is_empty() {
+                empty_in_a_row + 1
+            } else {
+                0
+            };
+            if empty_in_a_row > MAX_EMPTY_PAGES {
+                return Err(fail(
+                    stuck(format!(
+                        "{empty_in_a_row} empty pages in a row, each with a next-page cursor"
+                    )),
+                    &summary,
+                ));
+            }
         }
         let page_newest = page
             .issues
@@ -228,8 +297,13 @@ pub fn pull(
                 updated_since: stored_since.as_ref().map(|(_, s)| s.clone()),
             },
         };
-        let counts =
-            cache.apply_pulled_page(&page.issues, &now_isoformat(), checkpoint_key, &checkpoint)?;
+        let counts = cache.apply_pulled_page_in_scope(
+            &page.issues,
+            &now_isoformat(),
+            checkpoint_key,
+            &checkpoint,
+            scope,
+        )?;
         summary.counts += counts;
         summary.pages += 1;
         summary.checkpoint = checkpoint;

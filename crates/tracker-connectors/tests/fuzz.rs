@@ -76,3 +76,82 @@ proptest! {
         let _ = adf_to_text(&v);
     }
 }
+
+mod pagination {
+    //! The pull's paging state machine against any sequence of pages a service could send
+    //! (cursors repeating, empty pages, pages that end): it always ends, within a bound,
+    //! and never panics.
+
+    use proptest::prelude::*;
+    use tracker_connectors::{
+        Connector, ConnectorError, MAX_EMPTY_PAGES, Order, Page, PullOptions, pull,
+    };
+    use tracker_store::IssueCache;
+
+    /// Pages scripted by the test: `(issues on the page, next cursor)`; after the script, a
+    /// last empty page.
+    struct Script {
+        pages: Vec<(usize, Option<String>)>,
+        at: usize,
+        order: Order,
+    }
+
+    impl Connector for Script {
+        fn provider(&self) -> &'static str {
+            "jira"
+        }
+        fn service(&self) -> &'static str {
+            "Jira"
+        }
+        fn endpoint(&self) -> String {
+            "https://script.invalid/".into()
+        }
+        fn order(&self) -> Order {
+            self.order
+        }
+        fn whoami(&mut self) -> Result<String, ConnectorError> {
+            Ok("script".into())
+        }
+        fn fetch_page(
+            &mut self,
+            _since: Option<jiff::Timestamp>,
+            _cursor: Option<&str>,
+            _size: u32,
+        ) -> Result<Page, ConnectorError> {
+            let (n, next) = self.pages.get(self.at).cloned().unwrap_or((0, None));
+            let base = self.at * 10;
+            self.at += 1;
+            Ok(Page {
+                issues: (0..n)
+                    .map(|i| tracker_store::sample_issue(base + i))
+                    .collect(),
+                next_cursor: next,
+            })
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        #[test]
+        fn every_pull_ends(
+            pages in proptest::collection::vec((0usize..3, proptest::option::of("[ab]{1,2}")), 0..40),
+            descending in any::<bool>(),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut cache = IssueCache::open(&dir.path().join("c.db")).unwrap();
+            let order = if descending { Order::Descending } else { Order::Ascending };
+            let mut script = Script { pages: pages.clone(), at: 0, order };
+            let opts = PullOptions { full: false, page_size: 10 };
+            let _ = pull(&mut cache, &mut script, "jira:acme", &opts, |_| {});
+            // Each page read hands out a cursor never seen before (6 can be drawn), or ends
+            // the pull, or stops it: at most 7 reads, and never past the script's end.
+            prop_assert!(script.at <= 7.min(pages.len() + 1), "{} pages read of {:?}", script.at, pages);
+            // And never more than MAX_EMPTY_PAGES empty pages in a row.
+            let mut run = 0;
+            for (n, next) in pages.iter().take(script.at) {
+                run = if *n == 0 && next.is_some() { run + 1 } else { 0 };
+                prop_assert!(run <= MAX_EMPTY_PAGES + 1);
+            }
+        }
+    }
+}

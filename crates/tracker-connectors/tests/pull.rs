@@ -680,3 +680,124 @@ fn missing_credentials_and_unsupported_providers_say_how_to_fix_them() {
     let err = conn.begin().err().unwrap();
     assert!(err.to_string().contains("plain http"), "{err}");
 }
+
+fn jira_page(issues: Vec<Value>, token: Option<&str>) -> Fault {
+    let mut body = json!({"issues": issues, "isLast": token.is_none()});
+    if let Some(t) = token {
+        body["nextPageToken"] = json!(t);
+    }
+    Fault::Answer(200, vec![], body)
+}
+
+#[test]
+fn regression_22_4_pulls_that_would_never_end_stop_keeping_the_committed_pages() {
+    // A Jira whose tokens alternate between two values.
+    let s = jira_server(vec![], "UTC");
+    let myself = Fault::Answer(200, vec![], json!({"accountId": "a", "timeZone": "UTC"}));
+    s.push_faults([
+        myself.clone(),
+        jira_page(vec![jira_issue(1, 1, "one")], Some("A")),
+        jira_page(vec![jira_issue(2, 2, "two")], Some("B")),
+        jira_page(vec![jira_issue(3, 3, "three")], Some("A")),
+    ]);
+    let mut c = cache();
+    let (o, _) = options(1);
+    let err = run(&mut c.cache, "jira", &jira_creds(&s), &o, page(1)).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("came back a second time"), "{text}");
+    assert!(
+        text.contains("Jira") && text.contains("/rest/api/3/search/jql"),
+        "{text}"
+    );
+    assert_eq!(s.received().len(), 4, "stopped at the repeat");
+    assert_eq!(
+        c.cache.count_issues("jira").unwrap(),
+        2,
+        "the pages before the repeat are kept; the page that repeats is not committed"
+    );
+    // Fresh tokens with empty pages forever.
+    let s = jira_server(vec![], "UTC");
+    s.push_faults([myself]);
+    s.push_faults((0..10).map(|i| jira_page(vec![], Some(&format!("t{i}")))));
+    let mut c = cache();
+    let err = run(&mut c.cache, "jira", &jira_creds(&s), &o, page(1)).unwrap_err();
+    assert!(err.to_string().contains("empty pages in a row"), "{err}");
+    assert_eq!(
+        s.received().len(),
+        2 + tracker_connectors::MAX_EMPTY_PAGES as usize,
+        "myself, then the empty pages up to the limit"
+    );
+    // Linear cursors: the same rule.
+    let s = linear_server(vec![]);
+    let lpage = |cursor: &str| {
+        Fault::Answer(
+            200,
+            vec![],
+            json!({"data": {"issues": {"nodes": [linear_node(1, 1, "team-1")],
+            "pageInfo": {"hasNextPage": true, "endCursor": cursor}}}}),
+        )
+    };
+    s.push_faults([lpage("x"), lpage("y"), lpage("x")]);
+    let mut c = cache();
+    let err = run(
+        &mut c.cache,
+        "linear",
+        &linear_creds(&s, ("api_key", KEY)),
+        &o,
+        page(1),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("came back a second time"), "{err}");
+    assert!(err.to_string().contains("Linear"), "{err}");
+}
+
+#[test]
+fn regression_22_5_a_malformed_linear_page_fails_without_moving_the_checkpoint() {
+    for info in [
+        json!({"hasNextPage": true, "endCursor": null}),
+        json!({"endCursor": "c"}),
+        json!({"hasNextPage": "yes", "endCursor": "c"}),
+        Value::Null,
+    ] {
+        let nodes: Vec<Value> = (1..=3)
+            .map(|n| linear_node(n, n as i64, "team-1"))
+            .collect();
+        let s = linear_server(nodes.clone());
+        let mut c = cache();
+        let (o, _) = options(1);
+        // A first, complete pull sets the checkpoint.
+        run(
+            &mut c.cache,
+            "linear",
+            &linear_creds(&s, ("api_key", KEY)),
+            &o,
+            page(50),
+        )
+        .unwrap();
+        let before = c.cache.get_checkpoint("linear:acme").unwrap();
+        let mut page_body = json!({"data": {"issues": {"nodes": [linear_node(9, 90, "team-1")]}}});
+        if !info.is_null() {
+            page_body["data"]["issues"]["pageInfo"] = info.clone();
+        }
+        s.push_faults([Fault::Answer(200, vec![], page_body)]);
+        let err = run(
+            &mut c.cache,
+            "linear",
+            &linear_creds(&s, ("api_key", KEY)),
+            &o,
+            page(1),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("pageInfo"), "{info}: {err}");
+        assert_eq!(
+            c.cache.get_checkpoint("linear:acme").unwrap(),
+            before,
+            "{info}"
+        );
+        assert_eq!(
+            c.cache.count_issues("linear").unwrap(),
+            3,
+            "{info}: nothing of the bad page"
+        );
+    }
+}

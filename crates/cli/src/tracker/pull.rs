@@ -2,9 +2,7 @@
 
 use anyhow::Result;
 use serde_json::json;
-use tracker_connectors::{
-    PullOptions, PullSummary, connector_for, connector_settings, pull as run_pull,
-};
+use tracker_connectors::{PullOptions, PullSummary, connector_for, connector_settings};
 use tracker_store::{IssueCache, checkpoint_key};
 
 use super::Context;
@@ -17,11 +15,13 @@ pub(crate) fn pull(ctx: &Context, args: &PullArgs) -> Result<()> {
     let mut connector = connector_for(&b.provider, &b.workspace, &b.credentials, &settings)?;
     let mut cache = IssueCache::open(&ctx.cache_path(&b))?;
     let key = checkpoint_key(&b.provider, &b.workspace);
+    let scope = tracker_connectors::checkpoint_scope(&b.provider, &b.workspace, &b.credentials);
     let line = ProgressLine::new();
-    let result = run_pull(
+    let result = tracker_connectors::pull_in_scope(
         &mut cache,
         connector.as_mut(),
         &key,
+        Some(&scope),
         &PullOptions {
             full: args.full,
             page_size: args.limit,
@@ -58,6 +58,9 @@ pub(crate) fn pull(ctx: &Context, args: &PullArgs) -> Result<()> {
                 "mode",
                 if summary.full {
                     "full".to_owned()
+                } else if summary.rescoped {
+                    "full (the binding's project, team or URL changed since the last pull)"
+                        .to_owned()
                 } else if summary.resumed {
                     "resumed an interrupted pull".to_owned()
                 } else {
@@ -78,6 +81,7 @@ fn summary_json(provider: &str, workspace: &str, s: &PullSummary) -> serde_json:
         "pages": s.pages,
         "full": s.full,
         "resumed": s.resumed,
+        "rescoped": s.rescoped,
         "checkpoint": {"cursor": s.checkpoint.cursor, "updated_since": s.checkpoint.updated_since},
     })
 }

@@ -43,6 +43,37 @@ impl IssueCache {
             .map_err(self.err())
     }
 
+    /// What a checkpoint was reached for (`ours`: the routing key and the service URL of
+    /// the binding that pulled it, see `tracker_connectors::checkpoint_scope`); `None` when
+    /// unknown (written by the Python CLI or an older version). A table of our own, which
+    /// the Python CLI ignores.
+    ///
+    /// # Errors
+    ///
+    /// A SQLite error.
+    pub fn checkpoint_scope(&self, key: &str) -> Result<Option<String>> {
+        let table_exists: bool = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'spec_kitty_rs_checkpoint_scopes'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(self.err())?;
+        if !table_exists {
+            return Ok(None);
+        }
+        self.conn
+            .query_row(
+                "SELECT scope FROM spec_kitty_rs_checkpoint_scopes WHERE checkpoint_key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err())
+    }
+
     /// Stores the checkpoint under `key`.
     ///
     /// # Errors

@@ -186,6 +186,23 @@ impl IssueCache {
         checkpoint_key: &str,
         checkpoint: &Checkpoint,
     ) -> Result<PageCounts> {
+        self.apply_pulled_page_in_scope(issues, now, checkpoint_key, checkpoint, None)
+    }
+
+    /// [`IssueCache::apply_pulled_page`], recording in the same transaction what the
+    /// checkpoint was reached for ([`IssueCache::checkpoint_scope`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`IssueCache::apply_pulled_page`].
+    pub fn apply_pulled_page_in_scope(
+        &mut self,
+        issues: &[CanonicalIssue],
+        now: &str,
+        checkpoint_key: &str,
+        checkpoint: &Checkpoint,
+        scope: Option<&str>,
+    ) -> Result<PageCounts> {
         let rows = payload_rows(issues)?;
         self.write(|tx| {
             let mut counts = PageCounts::default();
@@ -215,6 +232,13 @@ impl IssueCache {
                  ON CONFLICT(checkpoint_key) DO UPDATE SET cursor = excluded.cursor, updated_since = excluded.updated_since",
                 params![checkpoint_key, checkpoint.cursor, checkpoint.updated_since],
             )?;
+            if let Some(scope) = scope {
+                tx.execute(
+                    "INSERT INTO spec_kitty_rs_checkpoint_scopes(checkpoint_key, scope) VALUES(?1, ?2)
+                     ON CONFLICT(checkpoint_key) DO UPDATE SET scope = excluded.scope",
+                    params![checkpoint_key, scope],
+                )?;
+            }
             Ok(counts)
         })
     }

@@ -31,6 +31,10 @@ CREATE TABLE IF NOT EXISTS tracker_checkpoints (
     cursor TEXT,
     updated_since TEXT
 );
+CREATE TABLE IF NOT EXISTS spec_kitty_rs_checkpoint_scopes (
+    checkpoint_key TEXT PRIMARY KEY,
+    scope TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tracker_mappings (
     wp_id TEXT NOT NULL,
     system TEXT NOT NULL,
