@@ -131,6 +131,10 @@ pub(crate) fn hint(err: &anyhow::Error) -> Option<String> {
         if let Some(e) = cause.downcast_ref::<event_client::SyncError>() {
             return match e {
                 event_client::SyncError::Session(s) => login_hint(s),
+                event_client::SyncError::Store(event_store::Error::Queue { .. }) => Some(
+                    "; move the file aside (its events stay in it), then emit and upload again"
+                        .to_owned(),
+                ),
                 e if e.is_transient() => Some(": run `spec-kitty sync now` again later".to_owned()),
                 _ => None,
             };

@@ -8,6 +8,7 @@ mod common;
 
 use common::*;
 use contract_server::Fault;
+use serde_json::Value;
 
 fn emit_wp(env: &Env, extra: &[&str]) -> Run {
     env.emit(
@@ -279,4 +280,214 @@ fn regression_22_14_an_unreadable_project_config_is_an_error_and_nothing_is_queu
     let r = emit_wp(&env, &[]);
     assert_eq!(r.code, 1, "{}", r.render());
     assert!(!env.home().join(".spec-kitty/queue.db").exists());
+}
+
+fn queue_db(env: &Env) -> std::path::PathBuf {
+    env.home().join(".spec-kitty/queue.db")
+}
+
+#[test]
+fn regression_22_2_an_unreadable_queue_row_fails_alone_and_the_rest_is_sent() {
+    let env = Env::new();
+    for _ in 0..5 {
+        emit_one(&env);
+    }
+    let conn = rusqlite::Connection::open(queue_db(&env)).unwrap();
+    let ids: Vec<i64> = conn
+        .prepare("SELECT id FROM queue ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    // Rows another writer could leave: invalid UTF-8 data, a BLOB event id with valid
+    // text, a REAL and a TEXT enqueue time.
+    conn.execute(
+        "UPDATE queue SET data = CAST(x'fffe7b7d' AS TEXT) WHERE id = ?1",
+        [ids[0]],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE queue SET timestamp = timestamp + 0.5 WHERE id = ?1",
+        [ids[1]],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE queue SET timestamp = CAST(timestamp AS TEXT) WHERE id = ?1",
+        [ids[2]],
+    )
+    .unwrap();
+    drop(conn);
+    let st = env.run(&["sync", "status", "--json"]);
+    assert_eq!(st.code, 0, "{}", st.render());
+    assert_eq!(
+        serde_json::from_str::<Value>(&st.stdout).unwrap()["pending"],
+        5
+    );
+    let s = server();
+    let r = env.sync_now(&s.url(), &["--json"]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (
+            v["sent"].as_u64(),
+            v["rejected"].as_u64(),
+            v["left"].as_u64()
+        ),
+        (Some(4), Some(1), Some(0)),
+        "{v}"
+    );
+    assert_eq!(s.accepted_event_ids().len(), 4);
+    let failed = env.run(&["sync", "failed", "list", "--json"]);
+    assert_eq!(failed.code, 0, "{}", failed.render());
+    let f: Value = serde_json::from_str(&failed.stdout).unwrap();
+    assert_eq!(f["failed"].as_array().unwrap().len(), 1, "{f}");
+    assert!(
+        f["failed"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a JSON object"),
+        "{f}"
+    );
+}
+
+#[test]
+fn regression_22_16_one_broken_queue_file_does_not_stop_the_others() {
+    let env = Env::new();
+    let s = server();
+    // A login's scoped queue with two events, and a corrupt legacy queue.db.
+    let dot = env.home().join(".spec-kitty");
+    std::fs::create_dir_all(&dot).unwrap();
+    std::fs::write(
+        dot.join("credentials"),
+        format!(
+            "[user]\nusername = \"dev\"\n\n[server]\nurl = \"{}\"\n",
+            s.url()
+        ),
+    )
+    .unwrap();
+    emit_one(&env);
+    emit_one(&env);
+    std::fs::write(queue_db(&env), vec![b'x'; 4096]).unwrap();
+    let st = env.run(&["sync", "status", "--json"]);
+    assert_eq!(st.code, 1, "{}", st.render());
+    let v: Value = serde_json::from_str(&st.stdout).unwrap();
+    assert_eq!(v["pending"], 2, "the healthy queue still counts: {v}");
+    assert!(st.stderr.contains("move the file aside"), "{}", st.render());
+    let r = env.sync_now(&s.url(), &[]);
+    assert_eq!(s.accepted_event_ids().len(), 2, "{}", r.render());
+    assert_ne!(r.code, 0, "{}", r.render());
+    assert!(
+        r.stdout.contains("not uploaded:") && r.stdout.contains("queue.db"),
+        "{}",
+        r.render()
+    );
+    assert!(r.stdout.contains("Uploaded events to"), "{}", r.render());
+}
+
+#[test]
+fn regression_22_7_a_run_that_could_open_no_queue_says_nothing_was_uploaded() {
+    let env = Env::new();
+    emit_one(&env);
+    emit_one(&env);
+    // Another upload holds the queue's lock.
+    let lock_path = queue_db(&env).with_extension("db.sync.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    lock.lock().unwrap();
+    let s = server();
+    let r = env.sync_now(&s.url(), &["--json"]);
+    assert_eq!(r.code, 3, "{}", r.render());
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (v["sent"].as_u64(), v["left"].as_u64()),
+        (Some(0), Some(2)),
+        "left counts the queued events: {v}"
+    );
+    assert_eq!(v["ok"], false);
+    let r = env.sync_now(&s.url(), &[]);
+    assert!(r.stdout.starts_with("Nothing uploaded"), "{}", r.render());
+    assert!(!r.stdout.contains("Uploaded events"), "{}", r.render());
+    drop(lock);
+    // A queue path that is a directory is reported, not skipped as empty.
+    let env = Env::new();
+    std::fs::create_dir_all(queue_db(&env)).unwrap();
+    let r = env.sync_now(&s.url(), &[]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    assert!(
+        r.stdout.contains("not a regular file") || r.stderr.contains("not a regular file"),
+        "{}",
+        r.render()
+    );
+    let st = env.run(&["sync", "status"]);
+    assert_eq!(st.code, 1, "{}", st.render());
+    assert!(st.stdout.contains("unreadable queue"), "{}", st.render());
+}
+
+#[test]
+fn regression_22_8_read_only_commands_never_write_the_queue() {
+    let env = Env::new();
+    emit_one(&env);
+    let s = server();
+    s.reject_event_ids([]);
+    let r = env.sync_now(&s.url(), &[]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    emit_one(&env);
+    let dir = env.home().join(".spec-kitty");
+    let snapshot = || {
+        let mut files: Vec<(String, u64)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .map(|p| {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                std::fs::read(&p).unwrap().hash(&mut h);
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    h.finish(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = snapshot();
+    for args in [
+        &["sync", "status"][..],
+        &["sync", "status", "--json"],
+        &["sync", "failed", "list"],
+    ] {
+        let r = env.run(args);
+        assert_eq!(r.code, 0, "{}", r.render());
+    }
+    assert_eq!(
+        snapshot(),
+        before,
+        "no file of the home changed or appeared"
+    );
+}
+
+#[test]
+fn regression_22_6_a_batch_answer_cut_short_is_retried_then_exit_3_with_the_events_kept() {
+    let env = Env::new();
+    emit_one(&env);
+    let s = server();
+    s.push_faults([Fault::Truncate]);
+    let r = env.sync_now(&s.url(), &["--json"]);
+    assert_eq!(r.code, 0, "retried, then answered: {}", r.render());
+    emit_one(&env);
+    s.push_faults([Fault::Truncate, Fault::Truncate, Fault::Truncate]);
+    let r = env.sync_now(&s.url(), &["--attempts", "3"]);
+    assert_eq!(r.code, 3, "{}", r.render());
+    assert!(
+        r.stderr.contains("cut short") && r.stderr.contains("3 attempt(s)"),
+        "{}",
+        r.render()
+    );
+    assert_eq!(env.queued().len(), 1, "the event stays queued");
 }

@@ -79,6 +79,11 @@ pub struct SyncReport {
     pub left: u64,
     /// The queue files drained.
     pub queues: Vec<PathBuf>,
+    /// Queue files that could not be drained (locked by another upload, not a queue
+    /// database, not a file...), each with why; the others were drained all the same.
+    pub skipped: Vec<(PathBuf, String)>,
+    /// Events waiting in the skipped queues, as far as they could be counted.
+    pub left_in_skipped: u64,
 }
 
 /// Progress after each answered request.
@@ -473,15 +478,34 @@ fn drain(
         !matches!(run.opts.auth, Auth::None),
         run.opts.settings.allow_insecure_http,
     )?;
+    // Each queue on its own: one that cannot be opened (locked, corrupt, not a file) is
+    // reported and skipped; the others are drained.
     let mut open = Vec::new();
+    let mut first_problem: Option<SyncError> = None;
     for path in queues {
-        let _lock = lock(path)?;
-        let q = EventQueue::open(path, u64::MAX)?;
-        q.relax_durability_for_deletes()?;
-        run.total += q.pending()?;
-        open.push((path.clone(), q, _lock));
+        let opened = (|| -> Result<_, SyncError> {
+            let lock = lock(path)?;
+            let mut q = EventQueue::open(path, u64::MAX)?;
+            q.relax_durability_for_deletes()?;
+            q.normalize_times()?;
+            let pending = q.pending()?;
+            Ok((q, lock, pending))
+        })();
+        match opened {
+            Ok((q, lock, pending)) => {
+                run.total += pending;
+                open.push((path.clone(), q, lock));
+            }
+            Err(e) => {
+                run.report.left_in_skipped += EventQueue::open_read_only(path)
+                    .and_then(|q| q.pending())
+                    .unwrap_or(0);
+                run.report.skipped.push((path.clone(), e.to_string()));
+                first_problem.get_or_insert(e);
+            }
+        }
     }
-    let result = (|| {
+    let result = (|| -> Result<(), SyncError> {
         if run.total > 0 {
             run.token = run.opts.auth.current(&run.transport)?;
         }
@@ -495,6 +519,15 @@ fn drain(
         }
         Ok(())
     })();
-    run.report.left = open.iter().map(|(_, q, _)| q.pending().unwrap_or(0)).sum();
-    result
+    run.report.left = open
+        .iter()
+        .map(|(_, q, _)| q.pending().unwrap_or(0))
+        .sum::<u64>()
+        + run.report.left_in_skipped;
+    for (_, q, _) in &open {
+        q.restore_rollback_journal();
+    }
+    // The drained queues' outcome first; then the first queue that could not be opened.
+    result?;
+    first_problem.map_or(Ok(()), Err)
 }

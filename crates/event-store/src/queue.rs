@@ -14,6 +14,43 @@ use spec_kitty_home::{CredentialStore, SpecKittyHome};
 
 use crate::error::{Error, io};
 
+/// A queue path that exists but is not a regular file (a directory, a FIFO) is refused
+/// by name; opening it would fail with SQLite's vaguer words, or hang.
+fn not_a_file(path: &Path) -> Result<(), Error> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => Err(Error::BadFile {
+            path: path.to_path_buf(),
+            problem: "it is not a regular file; move it aside".into(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A text column read leniently: TEXT or BLOB holding UTF-8; `None` for anything else
+/// (NULL, a number, invalid UTF-8).
+fn lenient_text(v: rusqlite::types::ValueRef<'_>) -> Option<String> {
+    match v {
+        rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => {
+            std::str::from_utf8(b).ok().map(str::to_owned)
+        }
+        _ => None,
+    }
+}
+
+/// An integer column read leniently: a REAL is truncated, a TEXT parsed, anything else 0.
+fn lenient_int(v: rusqlite::types::ValueRef<'_>) -> i64 {
+    match v {
+        rusqlite::types::ValueRef::Integer(i) => i,
+        #[allow(clippy::cast_possible_truncation)] // saturating, as intended
+        rusqlite::types::ValueRef::Real(f) => f as i64,
+        rusqlite::types::ValueRef::Text(t) => std::str::from_utf8(t)
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .map_or(0, |f| f as i64),
+        _ => 0,
+    }
+}
+
 /// The Python CLI's default cap (`[sync] max_queue_size` in `~/.spec-kitty/config.toml`).
 pub const DEFAULT_MAX_QUEUE_SIZE: u64 = 100_000;
 /// Our table of events rejected for good (the Python CLI ignores tables it does not know).
@@ -107,12 +144,13 @@ impl QueueFiles {
     }
 
     /// Every queue to drain, oldest first: `queue.db` (events from before a login are
-    /// never stranded), then the scoped one. Only existing files.
+    /// never stranded), then the scoped one. Every path that exists, file or not: one that
+    /// is not a file is the caller's to report, never silently skipped.
     #[must_use]
     pub fn to_drain(&self) -> Vec<PathBuf> {
         std::iter::once(self.unscoped.clone())
             .chain(self.scoped.clone())
-            .filter(|p| p.is_file())
+            .filter(|p| p.symlink_metadata().is_ok())
             .collect()
     }
 }
@@ -304,6 +342,7 @@ impl EventQueue {
     ///
     /// The file cannot be opened or is not a queue database (left untouched).
     pub fn open(path: &Path, max: u64) -> Result<Self, Error> {
+        not_a_file(path)?;
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
         }
@@ -347,6 +386,7 @@ impl EventQueue {
     ///
     /// The file cannot be opened read-only.
     pub fn open_read_only(path: &Path) -> Result<Self, Error> {
+        not_a_file(path)?;
         let err = |e: rusqlite::Error| Error::Queue {
             path: path.to_path_buf(),
             message: e.to_string(),
@@ -380,6 +420,18 @@ impl EventQueue {
         self.conn
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
             .map_err(|e| self.err(&e))
+    }
+
+    /// Puts the file back in the rollback-journal mode the Python CLI leaves it in, once an
+    /// upload is done with WAL: a file at rest in WAL mode makes every later reader create
+    /// `-wal`/`-shm` files beside it, which a read-only home refuses. Best effort: another
+    /// connection still open keeps WAL, and nothing is lost either way.
+    pub fn restore_rollback_journal(&self) {
+        let _ = self
+            .conn
+            .query_row("PRAGMA journal_mode = DELETE", [], |r| {
+                r.get::<_, String>(0)
+            });
     }
 
     /// Runs `f` in one IMMEDIATE transaction, committed only when `f` returns `Ok`.
@@ -538,15 +590,37 @@ impl EventQueue {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// The enqueue time of the oldest waiting event.
+    /// The enqueue time of the oldest waiting event (a REAL or TEXT time another writer
+    /// left is read as its integer value).
     ///
     /// # Errors
     ///
     /// A database error.
     pub fn oldest(&self) -> Result<Option<i64>, Error> {
         self.conn
-            .query_row("SELECT MIN(timestamp) FROM queue", [], |r| r.get(0))
+            .query_row(
+                "SELECT MIN(CAST(timestamp AS INTEGER)) FROM queue",
+                [],
+                |r| r.get(0),
+            )
             .map_err(|e| self.err(&e))
+    }
+
+    /// Gives every row whose enqueue time is not an integer (REAL or TEXT, as another writer
+    /// could leave it) its integer value, the form the Python CLI writes: queue order reads
+    /// positions as integers, and a REAL time would be read again and again. The events
+    /// themselves are not touched. Returns how many rows changed.
+    ///
+    /// # Errors
+    ///
+    /// A database error (nothing changes).
+    pub fn normalize_times(&mut self) -> Result<u64, Error> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE queue SET timestamp = CAST(timestamp AS INTEGER) WHERE typeof(timestamp) != 'integer'",
+                [],
+            )? as u64)
+        })
     }
 
     /// The next events in queue order (enqueue time, then row id), at most `max_events`
@@ -619,14 +693,17 @@ impl EventQueue {
         params: impl rusqlite::Params,
     ) -> Result<bool, Error> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(&e))?;
+        // Read leniently: a row another writer left with a BLOB, a number or invalid UTF-8
+        // where text belongs comes back with empty `data`, so the uploader fails it with a
+        // reason instead of one unreadable row stopping every event behind it.
         let rows = stmt
             .query_map(params, |r| {
                 Ok(QueuedEvent {
                     id: r.get(0)?,
-                    event_id: r.get(1)?,
-                    event_type: r.get(2)?,
-                    data: r.get(3)?,
-                    timestamp: r.get(4)?,
+                    event_id: lenient_text(r.get_ref(1)?).unwrap_or_default(),
+                    event_type: lenient_text(r.get_ref(2)?).unwrap_or_default(),
+                    data: lenient_text(r.get_ref(3)?).unwrap_or_default(),
+                    timestamp: lenient_int(r.get_ref(4)?),
                 })
             })
             .map_err(|e| self.err(&e))?;
@@ -716,6 +793,16 @@ impl EventQueue {
     ///
     /// A database error.
     pub fn failed(&self) -> Result<Vec<FailedEvent>, Error> {
+        // A queue only the Python CLI has written has no such table (and a read-only
+        // connection does not add it).
+        let has_table = self
+            .conn
+            .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'spec_kitty_rs_failed'")
+            .and_then(|mut s| s.exists([]))
+            .map_err(|e| self.err(&e))?;
+        if !has_table {
+            return Ok(Vec::new());
+        }
         let mut stmt = self
             .conn
             .prepare(
@@ -724,13 +811,16 @@ impl EventQueue {
             .map_err(|e| self.err(&e))?;
         let rows = stmt
             .query_map([], |r| {
+                let text = |i: usize| -> rusqlite::Result<String> {
+                    Ok(lenient_text(r.get_ref(i)?).unwrap_or_else(|| "<unreadable>".to_owned()))
+                };
                 Ok(FailedEvent {
-                    event_id: r.get(0)?,
-                    event_type: r.get(1)?,
-                    queued_at: r.get(2)?,
-                    failed_at: r.get(3)?,
-                    category: r.get(4)?,
-                    reason: r.get(5)?,
+                    event_id: text(0)?,
+                    event_type: text(1)?,
+                    queued_at: lenient_int(r.get_ref(2)?),
+                    failed_at: text(3)?,
+                    category: text(4)?,
+                    reason: text(5)?,
                 })
             })
             .map_err(|e| self.err(&e))?;
@@ -768,9 +858,9 @@ impl EventQueue {
             let mut n = 0;
             for id in &ids {
                 if back {
-                    let row: Option<(String, String, i64)> = tx
+                    let row: Option<(rusqlite::types::Value, rusqlite::types::Value, i64)> = tx
                         .query_row(
-                            "SELECT event_type, data, queued_at FROM spec_kitty_rs_failed WHERE event_id = ?1",
+                            "SELECT event_type, data, CAST(queued_at AS INTEGER) FROM spec_kitty_rs_failed WHERE event_id = ?1",
                             [id],
                             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                         )

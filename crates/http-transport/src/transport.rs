@@ -350,7 +350,10 @@ impl Transport {
                         )
                     })
                     .collect();
-                let (body, incomplete) = self.read_body(&mut resp);
+                // An answer cut short (the connection closed, or the body trickled past the
+                // timeout) is a network failure like no answer at all: retried, then
+                // `Unreachable`; never taken for what the server meant to say.
+                let (body, incomplete) = self.read_body(&mut resp)?;
                 Ok(Answer {
                     status,
                     headers,
@@ -361,7 +364,10 @@ impl Transport {
         }
     }
 
-    fn read_body(&self, resp: &mut ureq::http::Response<ureq::Body>) -> (ResponseBody, bool) {
+    fn read_body(
+        &self,
+        resp: &mut ureq::http::Response<ureq::Body>,
+    ) -> Result<(ResponseBody, bool), String> {
         let is_json = resp
             .headers()
             .get("content-type")
@@ -374,19 +380,25 @@ impl Transport {
             .limit(u64::MAX)
             .reader()
             .take(self.settings.max_answer + 1);
-        let incomplete = reader.read_to_end(&mut bytes).is_err()
-            || bytes.len() as u64 > self.settings.max_answer;
+        if let Err(e) = reader.read_to_end(&mut bytes) {
+            return Err(format!(
+                "the answer was cut short after {} bytes ({})",
+                bytes.len(),
+                crate::one_line(&e.to_string())
+            ));
+        }
+        let incomplete = bytes.len() as u64 > self.settings.max_answer;
         bytes.truncate(usize::try_from(self.settings.max_answer).unwrap_or(usize::MAX));
         if is_json
             && !incomplete
             && let Ok(v) = serde_json::from_slice::<Value>(&bytes)
         {
-            return (ResponseBody::Json(v), false);
+            return Ok((ResponseBody::Json(v), false));
         }
-        (
+        Ok((
             ResponseBody::Text(String::from_utf8_lossy(&bytes).into_owned()),
             incomplete,
-        )
+        ))
     }
 }
 

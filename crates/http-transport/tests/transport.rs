@@ -137,10 +137,30 @@ fn answers_are_bounded() {
     let ex = t.execute(&plan, no_body).unwrap();
     assert!(ex.answer.incomplete);
     assert!(matches!(&ex.answer.body, http_transport::ResponseBody::Text(t) if t.len() == 10));
+}
+
+#[test]
+fn regression_22_6_an_answer_cut_short_is_a_network_failure_retried_then_unreachable() {
+    let s = ContractServer::start(ServerConfig::default()).unwrap();
+    let plan = RequestPlan::get(format!("{}/a-long-path-for-a-long-404-answer", s.url()));
+    // Cut on the first attempt, whole on the second: the second answer is the one.
     s.push_faults([Fault::Truncate]);
-    let (t, _) = transport(1);
+    let (t, waits) = transport(2);
     let ex = t.execute(&plan, no_body).unwrap();
-    assert!(ex.answer.incomplete, "a cut answer is marked incomplete");
+    assert_eq!(
+        (ex.attempts, ex.answer.status, ex.answer.incomplete),
+        (2, 404, false)
+    );
+    assert_eq!(waits.lock().unwrap().len(), 1);
+    // Cut every time: no answer, a transient failure that says why.
+    s.push_faults([Fault::Truncate, Fault::Truncate, Fault::Truncate]);
+    let (t, _) = transport(3);
+    let err = t.execute(&plan, no_body).unwrap_err();
+    assert!(
+        matches!(&err, TransportError::Unreachable { attempts: 3, reason, .. } if reason.contains("cut short")),
+        "{err}"
+    );
+    assert_eq!(err.kind(), http_transport::ErrorKind::Transient);
 }
 
 #[test]

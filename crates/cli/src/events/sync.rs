@@ -36,6 +36,7 @@ fn report_json(r: &SyncReport) -> Value {
         "sent": r.sent, "duplicate": r.duplicate, "rejected": r.rejected, "left": r.left,
         "requests": r.requests,
         "queues": r.queues.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "skipped": r.skipped.iter().map(|(p, why)| json!({"path": p.display().to_string(), "error": why})).collect::<Vec<_>>(),
     })
 }
 
@@ -73,10 +74,26 @@ pub(crate) fn now(ctx: &EventContext, args: &SyncNowArgs) -> Result<()> {
         v["ok"] = json!(error.is_none() && report.rejected == 0 && report.left == 0);
         out(&to_json(&v))?;
     } else {
-        out(&(format!(
-            "Uploaded events to {}\n",
-            safe(&redact_url(&opts.server_url))
-        ) + &report_text(&report)))?;
+        let head = if report.queues.is_empty() && !report.skipped.is_empty() {
+            format!(
+                "Nothing uploaded to {}: no queue could be opened\n",
+                safe(&redact_url(&opts.server_url))
+            )
+        } else {
+            format!(
+                "Uploaded events to {}\n",
+                safe(&redact_url(&opts.server_url))
+            )
+        };
+        let mut text = head + &report_text(&report);
+        for (path, why) in &report.skipped {
+            text += &format!(
+                "  not uploaded: {}: {}\n",
+                safe(&path.display().to_string()),
+                safe(why)
+            );
+        }
+        out(&text)?;
     }
     if let Some(e) = error {
         return Err(anyhow::Error::new(e));
@@ -101,15 +118,28 @@ pub(crate) fn status(ctx: &EventContext, args: &SyncStatusArgs) -> Result<()> {
     let files = QueueFiles::resolve(&ctx.home)?;
     let mut queues = Vec::new();
     let mut failed = Vec::new();
+    let mut broken = Vec::new();
+    // Read-only, and each queue on its own: a broken one is shown, the others still are.
     for path in files.to_drain() {
-        let q = EventQueue::open(&path, u64::MAX)?;
-        queues.push(
-            json!({"path": path.display().to_string(), "pending": q.pending()?,
-                           "oldest_pending_age_seconds": age(q.oldest()?)}),
-        );
-        for f in q.failed()? {
-            failed.push(json!({"event_id": f.event_id, "event_type": f.event_type,
-                               "failed_at": f.failed_at, "category": f.category, "reason": f.reason}));
+        let read = EventQueue::open_read_only(&path)
+            .and_then(|q| Ok((q.pending()?, q.oldest()?, q.failed()?)));
+        match read {
+            Ok((pending, oldest, failures)) => {
+                queues.push(
+                    json!({"path": path.display().to_string(), "pending": pending,
+                                   "oldest_pending_age_seconds": age(oldest)}),
+                );
+                for f in failures {
+                    failed.push(json!({"event_id": f.event_id, "event_type": f.event_type,
+                                       "failed_at": f.failed_at, "category": f.category, "reason": f.reason}));
+                }
+            }
+            Err(e) => {
+                let why = one_line(&e.to_string());
+                queues.push(json!({"path": path.display().to_string(), "pending": null,
+                                   "oldest_pending_age_seconds": null, "error": why}));
+                broken.push((path.display().to_string(), why));
+            }
         }
     }
     // Other logins' queues are never sent by this one; shown so they are not forgotten.
@@ -135,12 +165,13 @@ pub(crate) fn status(ctx: &EventContext, args: &SyncStatusArgs) -> Result<()> {
                 Err(e) => json!({"path": path, "pending": null, "error": e}),
             })
             .collect();
-        return Ok(out(&to_json(&json!({
+        out(&to_json(&json!({
             "active_queue": files.active().display().to_string(),
             "queues": queues, "pending": pending, "failed": failed,
             "other_queues": other_queues,
             "server": server.as_deref().map(redact_url), "token": token,
-        })))?);
+        })))?;
+        return broken_queues(&broken);
     }
     let oldest = queues
         .iter()
@@ -184,7 +215,28 @@ pub(crate) fn status(ctx: &EventContext, args: &SyncStatusArgs) -> Result<()> {
             field("category")
         );
     }
-    Ok(out(&text)?)
+    for (path, why) in &broken {
+        text += &format!("  unreadable queue {}: {}\n", safe(path), safe(why));
+    }
+    out(&text)?;
+    broken_queues(&broken)
+}
+
+/// Exit 1 naming the queue files that could not be read (after the report was printed).
+fn broken_queues(broken: &[(String, String)]) -> Result<()> {
+    match broken {
+        [] => Ok(()),
+        [(path, why), ..] => Err(crate::error::Exit {
+            code: crate::error::EXIT_FAILURE,
+            message: format!(
+                "{} queue file(s) cannot be read ({}: {}); move the file aside (its events stay in it) and emit again",
+                broken.len(),
+                safe(path),
+                safe(why)
+            ),
+        }
+        .into()),
+    }
 }
 
 pub(crate) fn failed(ctx: &EventContext, cmd: &FailedCmd) -> Result<()> {
@@ -193,7 +245,7 @@ pub(crate) fn failed(ctx: &EventContext, cmd: &FailedCmd) -> Result<()> {
         FailedCmd::List { json: as_json } => {
             let mut all = Vec::new();
             for path in files.to_drain() {
-                for f in EventQueue::open(&path, u64::MAX)?.failed()? {
+                for f in EventQueue::open_read_only(&path)?.failed()? {
                     all.push(json!({"event_id": f.event_id, "event_type": f.event_type,
                         "queued_at": f.queued_at, "failed_at": f.failed_at,
                         "category": f.category, "reason": f.reason}));
