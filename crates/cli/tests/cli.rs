@@ -1845,3 +1845,47 @@ fn regression_22_11_a_provider_the_contract_forbids_is_refused_before_sending() 
     );
     assert!(s.received().is_empty(), "nothing sent");
 }
+
+#[test]
+fn regression_22_10_temp_copies_a_killed_bind_left_are_removed_under_the_lock_at_once() {
+    let env = Env::new();
+    let dot = env.home().join(".spec-kitty");
+    let kittify = env.project().join(".kittify");
+    fs::create_dir_all(&dot).unwrap();
+    let plant = || {
+        let creds = dot.join(".spec-kitty-credentials-AbC123.tmp");
+        let config = kittify.join(".spec-kitty-config.yaml-XyZ789.tmp");
+        fs::write(
+            &creds,
+            format!("[tracker.providers.jira]\napi_token = \"{SECRET}\"\n"),
+        )
+        .unwrap();
+        fs::write(&config, "tracker: {}\n").unwrap();
+        (creds, config)
+    };
+    // Another file's write may be in progress: its fresh temp file is left alone.
+    let other = dot.join(".spec-kitty-clock.json-Q1w2E3.tmp");
+    fs::write(&other, "{}").unwrap();
+    let (creds, config) = plant();
+    env.bind_jira(&["--credential", "project_key=ACME"]);
+    assert!(
+        !creds.exists() && !config.exists(),
+        "fresh leftovers of the same files are gone"
+    );
+    assert!(
+        other.exists(),
+        "another file's temp is not this lock's to remove"
+    );
+    // A crash left a journal too: the next tracker command recovers and cleans up.
+    let (creds, config) = plant();
+    fs::write(
+        dot.join("binding.journal"),
+        serde_json::json!({"config_path": kittify.join("config.yaml"), "config_old": null,
+                           "config_new": null, "credentials_old": null, "credentials_new": null})
+        .to_string(),
+    )
+    .unwrap();
+    let r = env.run(&["tracker", "status"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert!(!creds.exists() && !config.exists(), "{}", r.render());
+}

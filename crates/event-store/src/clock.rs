@@ -134,7 +134,8 @@ impl LamportClock {
             path: self.path.clone(),
             problem: e.to_string(),
         })?;
-        spec_kitty_home::write_atomic(&self.path, text.as_bytes(), 0o644)?;
+        // Under the clock's lock: leftovers of killed writes go first.
+        spec_kitty_home::write_atomic_locked(&self.path, text.as_bytes(), 0o644)?;
         Ok(Tick {
             value: first,
             node_id,

@@ -22,8 +22,9 @@ pub(crate) fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     remove_stale_temp_files(dir);
+    let prefix = temp_prefix(path);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".spec-kitty-")
+        .prefix(&prefix)
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(io("creating a temporary file in", dir))?;
@@ -114,6 +115,41 @@ pub(crate) fn umask_mode(dir: &Path, fallback: u32) -> u32 {
         let _ = dir;
         fallback
     }
+}
+
+/// The temp files of a write of `path` are `.spec-kitty-<file name>-<random>.tmp`: named
+/// after their target, so a writer holding the target's lock knows every one of them is
+/// the leftover of a killed write.
+fn temp_prefix(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!(".spec-kitty-{name}-")
+}
+
+/// Removes every temp file of a write of `path` ([`temp_prefix`]), whatever its age: the
+/// caller holds the lock every writer of `path` takes, so none is in progress. Best effort.
+pub(crate) fn remove_temps_of(path: &Path) {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let prefix = temp_prefix(path);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&prefix) && name.ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// [`replace`] by a writer holding the lock of `path`: the leftovers of killed writes of
+/// the same file (which may hold secrets) are removed first.
+pub(crate) fn replace_locked(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    remove_temps_of(path);
+    replace(path, bytes, mode)
 }
 
 /// Temp files older than this are leftovers of a killed write.

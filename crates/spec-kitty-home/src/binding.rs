@@ -52,7 +52,7 @@ fn write_journal(home: &SpecKittyHome, c: &Change) -> Result<()> {
     })
     .to_string();
     crate::paths::create_private_dir(home.dir())?;
-    crate::atomic::replace(&journal_path(home), text.as_bytes(), 0o600)
+    crate::atomic::replace_locked(&journal_path(home), text.as_bytes(), 0o600)
 }
 
 fn remove_journal(home: &SpecKittyHome) -> Result<()> {
@@ -120,6 +120,10 @@ fn recover_locked(home: &SpecKittyHome, store: &CredentialStore) -> Result<Optio
         credentials_new: s("credentials_new"),
     };
     let config = config_at(&change.config_path);
+    // A killed bind may have left temp copies of either file (the credentials' hold
+    // secrets): under the lock, none is in progress.
+    crate::atomic::remove_temps_of(config.path());
+    crate::atomic::remove_temps_of(store.path());
     let forward = (|| -> Result<()> {
         if let Some(t) = &change.config_new {
             config.write_text(t)?;
@@ -175,6 +179,9 @@ pub fn bind(
     let _lock = store.lock()?;
     recover_locked(home, &store)?;
     let project = ProjectConfig::at_root(root);
+    // Bind and unbind write the project's config under this lock: leftovers of a killed
+    // one are stale.
+    crate::atomic::remove_temps_of(project.path());
     let change = Change {
         config_path: project.path().to_path_buf(),
         config_old: project.current_text()?,
@@ -198,6 +205,9 @@ pub fn unbind(home: &SpecKittyHome, root: Option<&Path>, table: Option<&str>) ->
     let _lock = store.lock()?;
     recover_locked(home, &store)?;
     let project = root.map(ProjectConfig::at_root);
+    if let Some(p) = &project {
+        crate::atomic::remove_temps_of(p.path());
+    }
     let config_new = match &project {
         Some(p) => p.planned_clear_tracker()?,
         None => None,

@@ -451,7 +451,8 @@ impl CredentialStore {
         if let Some(dir) = self.path.parent() {
             create_private_dir(dir)?;
         }
-        atomic::replace(&self.path, text.as_bytes(), 0o600)
+        // Every writer of the credentials file holds its lock.
+        atomic::replace_locked(&self.path, text.as_bytes(), 0o600)
     }
 
     /// Restores the file to `text`, or removes it when it did not exist.

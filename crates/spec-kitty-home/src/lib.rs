@@ -77,3 +77,14 @@ pub fn read_user_file(path: &std::path::Path) -> Result<Option<String>> {
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8], mode: u32) -> Result<()> {
     atomic::replace(path, bytes, mode)
 }
+
+/// [`write_atomic`] by a caller that holds the lock every writer of `path` takes: the temp
+/// files killed writes of `path` left (`.spec-kitty-<name>-*.tmp`) are removed first,
+/// whatever their age.
+///
+/// # Errors
+///
+/// [`HomeError::Io`] naming the file.
+pub fn write_atomic_locked(path: &std::path::Path, bytes: &[u8], mode: u32) -> Result<()> {
+    atomic::replace_locked(path, bytes, mode)
+}
