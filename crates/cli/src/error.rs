@@ -139,6 +139,17 @@ pub(crate) fn hint(err: &anyhow::Error) -> Option<String> {
                 _ => None,
             };
         }
+        if let Some(tracker_connectors::PullError::Connector { error, done }) =
+            cause.downcast_ref::<tracker_connectors::PullError>()
+            && done.resumed
+            && done.pages == 0
+            && error.kind() == ErrorKind::Refused
+        {
+            return Some(
+                ". The saved page cursor of the interrupted pull may have expired: `spec-kitty tracker sync pull --full` starts over (nothing cached is deleted)"
+                    .to_owned(),
+            );
+        }
         let connector = cause
             .downcast_ref::<tracker_connectors::ConnectorError>()
             .or_else(

@@ -160,8 +160,45 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// A clap error with every value it echoes made safe to print: a URL's query (which may
+/// carry a token) is dropped and a value longer than 120 characters is cut.
+fn sanitize_usage_error(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4096));
+    for (i, part) in text.split('\'').enumerate() {
+        if i > 0 {
+            out.push('\'');
+        }
+        if i % 2 == 0 {
+            out.push_str(part);
+            continue;
+        }
+        let mut value = part.to_owned();
+        if value.contains("://")
+            && let Some(at) = value.find(['?', '#'])
+        {
+            value.truncate(at);
+            value.push_str("?…");
+        }
+        if let Some((at, _)) = value.char_indices().nth(120) {
+            value.truncate(at);
+            value.push('…');
+        }
+        out.push_str(&output::safe(&value));
+    }
+    out
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            use std::io::Write as _;
+            let text = sanitize_usage_error(&e.render().to_string());
+            let _ = std::io::stderr().write_all(text.as_bytes());
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(error::EXIT_USAGE));
+        }
+        Err(e) => e.exit(),
+    };
     net::set_verbose(cli.verbose);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS, // 0
@@ -196,6 +233,8 @@ fn one_message(e: &anyhow::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::sanitize_usage_error;
+
     #[test]
     fn regression_13_13_each_cause_is_said_once() {
         #[derive(Debug, thiserror::Error)]
@@ -211,6 +250,19 @@ mod tests {
             super::one_message(&e),
             "reading the cache: tracker cache /x.db: database is locked"
         );
+    }
+
+    #[test]
+    fn regression_22_17_usage_errors_never_echo_a_query_or_a_huge_value() {
+        let long = "x".repeat(65_536);
+        let text = format!(
+            "error: invalid value 'https://h.example/p?token=s3cret' for '--server-url <URL>'\n  value '{long}'\n"
+        );
+        let safe = sanitize_usage_error(&text);
+        assert!(!safe.contains("s3cret"), "{safe}");
+        assert!(safe.contains("'https://h.example/p?…'"), "{safe}");
+        assert!(safe.len() < 400, "{}", safe.len());
+        assert!(safe.contains("'--server-url <URL>'"));
     }
 
     #[test]

@@ -1889,3 +1889,87 @@ fn regression_22_10_temp_copies_a_killed_bind_left_are_removed_under_the_lock_at
     assert_eq!(r.code, 0, "{}", r.render());
     assert!(!creds.exists() && !config.exists(), "{}", r.render());
 }
+
+#[test]
+fn regression_22_17_the_smaller_ones() {
+    let env = Env::new();
+    // clap never echoes a URL's query or a 64 KiB value.
+    let long = "x".repeat(65_536);
+    for bad in [format!("https://h.example/p?token={SECRET}"), long] {
+        let r = env.run(&["sync", "now", "--server-url", &bad]);
+        assert_eq!(r.code, 2, "{}", r.render());
+        assert!(
+            !r.stderr.contains(SECRET) && r.stderr.len() < 2000,
+            "{}",
+            r.stderr.len()
+        );
+    }
+    // bind refuses a base_url a pull would refuse, and writes nothing.
+    let r = env.run(&[
+        "tracker",
+        "bind",
+        "--provider",
+        "jira",
+        "--workspace",
+        "acme.atlassian.net",
+        "--credential",
+        "base_url=https://acme.atlassian.net/?x=1",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.render());
+    assert!(r.stderr.contains("base URL only"), "{}", r.render());
+    assert!(!env.home().join(".spec-kitty/credentials").exists());
+    // emit says a payload on stdin is too large instead of calling it invalid JSON.
+    let mut c = env.cmd(&[
+        "events",
+        "emit",
+        "--type",
+        "WPStatusChanged",
+        "--aggregate-id",
+        "WP01",
+        "--payload",
+        "-",
+    ]);
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        let _ = stdin.write_all(&vec![b' '; 17 * 1024 * 1024]);
+    }
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("more than 16 MiB"), "{err}");
+}
+
+#[test]
+fn regression_22_17_requeue_respects_max_queue_size() {
+    let env = Env::new();
+    for _ in 0..3 {
+        emit_one(&env);
+    }
+    let s = server();
+    let ids: Vec<String> = env
+        .queued()
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap().to_owned())
+        .collect();
+    s.reject_event_ids(ids);
+    let r = env.sync_now(&s.url(), &[]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    emit_one(&env);
+    fs::write(
+        env.home().join(".spec-kitty/config.toml"),
+        "[sync]\nmax_queue_size = 2\n",
+    )
+    .unwrap();
+    let r = env.run(&["sync", "failed", "requeue", "--all"]);
+    assert_eq!(r.code, 1, "{}", r.render());
+    assert!(r.stderr.contains("is full"), "{}", r.render());
+    let list = env.run(&["sync", "failed", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+    assert_eq!(v["failed"].as_array().unwrap().len(), 3, "nothing moved");
+    assert_eq!(env.queued().len(), 1);
+}

@@ -847,7 +847,9 @@ impl EventQueue {
     }
 
     fn move_failed(&mut self, event_ids: Option<&[String]>, back: bool) -> Result<u64, Error> {
-        self.write(|tx| {
+        let (max, path) = (self.max, self.path.clone());
+        let full = std::cell::Cell::new(false);
+        let moved = self.write(|tx| {
             let ids: Vec<String> = match event_ids {
                 Some(ids) => ids.to_vec(),
                 None => tx
@@ -874,7 +876,17 @@ impl EventQueue {
                 }
                 n += tx.execute("DELETE FROM spec_kitty_rs_failed WHERE event_id = ?1", [id])? as u64;
             }
+            // Requeued events count against the cap like new ones: past it, nothing moves.
+            let pending: i64 = tx.query_row("SELECT COUNT(*) FROM queue", [], |r| r.get(0))?;
+            if back && u64::try_from(pending).unwrap_or(0) > max {
+                full.set(true);
+                return Err(rusqlite::Error::QueryReturnedNoRows);
+            }
             Ok(n)
-        })
+        });
+        if full.get() {
+            return Err(Error::QueueFull { path, max });
+        }
+        moved
     }
 }

@@ -61,7 +61,7 @@ pub fn check_target(
     allow_insecure_http: bool,
 ) -> Result<(), TransportError> {
     let bad = || TransportError::InvalidUrl {
-        url: redact_url(url),
+        url: shown_bad_url(url),
     };
 
     let uri: ureq::http::Uri = url.trim().parse().map_err(|_| bad())?;
@@ -78,6 +78,21 @@ pub fn check_target(
         }
         _ => Err(bad()),
     }
+}
+
+/// A URL refused for its shape, as an error shows it: no password, no query or fragment
+/// (either may carry a token), at most 200 characters.
+pub(crate) fn shown_bad_url(url: &str) -> String {
+    let mut shown = redact_url(url);
+    if let Some(at) = shown.find(['?', '#']) {
+        shown.truncate(at);
+        shown.push_str("?…");
+    }
+    if let Some((at, _)) = shown.char_indices().nth(200) {
+        shown.truncate(at);
+        shown.push('…');
+    }
+    shown
 }
 
 /// Whether a character from outside (a server, a file) must be escaped before it reaches a
@@ -160,8 +175,9 @@ pub fn one_line(text: &str) -> String {
 /// [`TransportError::UrlHasQuery`] or [`TransportError::InvalidUrl`].
 pub fn check_base_url(url: &str) -> Result<(), TransportError> {
     if url.contains(['?', '#']) {
+        // Shown without the query or fragment: it may carry a token.
         return Err(TransportError::UrlHasQuery {
-            url: redact_url(url),
+            url: shown_bad_url(url),
         });
     }
     check_target(url, false, true)

@@ -58,7 +58,7 @@ pub enum TransportError {
     /// The URL carries a query or a fragment, which a joined path would land inside.
     #[error("{url:?} has a query or fragment; give the base URL only (paths are joined to it)")]
     UrlHasQuery {
-        /// As given, without any password.
+        /// As given, without any password, its query or fragment replaced by `?…`.
         url: String,
     },
     /// A secret would go over plain http to a remote host.

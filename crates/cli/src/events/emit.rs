@@ -28,12 +28,19 @@ pub(crate) fn context_sources() -> ContextSources {
 
 fn read_payload(spec: &str) -> Result<String> {
     if spec == "-" {
-        let mut s = String::new();
+        const MAX: u64 = 16 * 1024 * 1024;
+        let mut bytes = Vec::new();
         std::io::stdin()
-            .take(16 * 1024 * 1024)
-            .read_to_string(&mut s)
+            .take(MAX + 1)
+            .read_to_end(&mut bytes)
             .context("reading the payload from standard input")?;
-        return Ok(s);
+        if bytes.len() as u64 > MAX {
+            return Err(usage(
+                "--payload -: standard input holds more than 16 MiB; a payload is at most 16 MiB",
+            ));
+        }
+        return String::from_utf8(bytes)
+            .map_err(|_| usage("--payload -: standard input is not UTF-8 text"));
     }
     if let Some(path) = spec.strip_prefix('@') {
         let meta =

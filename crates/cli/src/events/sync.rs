@@ -272,16 +272,22 @@ pub(crate) fn failed(ctx: &EventContext, cmd: &FailedCmd) -> Result<()> {
                 .collect();
             Ok(out(&text)?)
         }
-        FailedCmd::Requeue(sel) => move_failed(&files, sel, true),
-        FailedCmd::Drop(sel) => move_failed(&files, sel, false),
+        FailedCmd::Requeue(sel) => move_failed(&ctx.home, &files, sel, true),
+        FailedCmd::Drop(sel) => move_failed(&ctx.home, &files, sel, false),
     }
 }
 
-fn move_failed(files: &QueueFiles, sel: &FailedSelect, back: bool) -> Result<()> {
+fn move_failed(
+    home: &spec_kitty_home::SpecKittyHome,
+    files: &QueueFiles,
+    sel: &FailedSelect,
+    back: bool,
+) -> Result<()> {
     let ids = (!sel.all).then_some(sel.ids.as_slice());
     let mut n = 0;
+    let max = event_store::max_queue_size(home)?;
     for path in files.to_drain() {
-        let mut q = EventQueue::open(&path, u64::MAX)?;
+        let mut q = EventQueue::open(&path, max)?;
         n += if back {
             q.requeue(ids)?
         } else {

@@ -40,6 +40,17 @@ pub(crate) fn bind(ctx: &Context, args: &BindArgs) -> Result<()> {
             "--workspace is blank; pass the tracker workspace, e.g. --workspace acme.atlassian.net",
         ));
     }
+    // A service URL with a query or fragment is refused by every pull: refuse it now.
+    for kv in &args.credentials {
+        if matches!(kv.key.as_str(), "base_url" | "graphql_url")
+            && let Err(e) = http_transport::check_base_url(routing_core::trim(&kv.value))
+        {
+            return Err(usage(format!(
+                "invalid --credential {}: {e}; give the base URL only, e.g. {}=https://acme.atlassian.net",
+                kv.key, kv.key
+            )));
+        }
+    }
     let mode = args
         .doctrine_mode
         .clone()
