@@ -45,7 +45,7 @@ pub(crate) fn command(bin: &std::path::Path) -> Command {
     let time = std::path::Path::new("/usr/bin/time");
     if time.exists() {
         let mut c = Command::new(time);
-        c.args(["-f", "maxrss_kib=%M"]).arg(bin);
+        c.args(["-f", "maxrss_kib=%M\ncpu_s=%U %S"]).arg(bin);
         c
     } else {
         Command::new(bin)
@@ -66,6 +66,7 @@ pub(crate) fn timed(cmd: &mut Command) -> Result<(f64, Option<u64>)> {
                 .lines()
                 .rfind(|l| {
                     !l.starts_with("maxrss_kib=")
+                        && !l.starts_with("cpu_s=")
                         && !l.contains("exit status")
                         && !l.starts_with("Command exited with")
                 })
@@ -91,4 +92,45 @@ pub(crate) fn mib(kib: Option<u64>) -> String {
         || "?".to_owned(),
         |k| format!("{:.0} MiB", k as f64 / 1024.0),
     )
+}
+
+/// One run as [`timed`], with the CPU seconds (user + system) `/usr/bin/time` measured.
+pub(crate) fn timed_cpu(cmd: &mut Command) -> Result<(f64, Option<u64>, Option<f64>)> {
+    let t = Instant::now();
+    let out = cmd.output().context("running the CLI")?;
+    let secs = t.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        bail!("the run failed: {}", stderr.lines().last().unwrap_or(""));
+    }
+    let rss = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss_kib="))
+        .and_then(|v| v.trim().parse().ok());
+    let cpu = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("cpu_s="))
+        .and_then(|v| {
+            let mut parts = v.split_whitespace().map(str::parse::<f64>);
+            Some(parts.next()?.ok()? + parts.next()?.ok()?)
+        });
+    Ok((secs, rss, cpu))
+}
+
+/// The medians of runs of [`timed_cpu`]: wall, peak RSS, CPU.
+pub(crate) fn median_cpu(
+    runs: Vec<(f64, Option<u64>, Option<f64>)>,
+) -> (f64, Option<u64>, Option<f64>) {
+    let mid = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied()
+    };
+    let wall = mid(runs.iter().map(|r| r.0).collect()).unwrap_or(0.0);
+    let rss = {
+        let mut v: Vec<u64> = runs.iter().filter_map(|r| r.1).collect();
+        v.sort_unstable();
+        v.get(v.len() / 2).copied()
+    };
+    let cpu = mid(runs.iter().filter_map(|r| r.2).collect());
+    (wall, rss, cpu)
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::bench::{command, median, mib, release_cli, timed};
+use crate::bench::{command, median_cpu, mib, release_cli, timed_cpu};
 use spec_kitty_home::{CredentialStore, SpecKittyHome};
 use tracker_store::{CanonicalIssue, IssueCache, binding_scope, cache_path};
 
@@ -53,9 +53,14 @@ fn sink() -> Result<String> {
     Ok(url)
 }
 
-fn run3(bin: &Path, home: &Path, project: &Path, url: &str) -> Result<(f64, Option<u64>)> {
+fn run3(
+    bin: &Path,
+    home: &Path,
+    project: &Path,
+    url: &str,
+) -> Result<(f64, Option<u64>, Option<f64>)> {
     let mut runs = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..5 {
         let mut cmd = command(bin);
         cmd.args(["tracker", "sync", "publish", "--server-url", url])
             .env_clear()
@@ -64,9 +69,9 @@ fn run3(bin: &Path, home: &Path, project: &Path, url: &str) -> Result<(f64, Opti
             .env("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")
             .env("NO_COLOR", "1")
             .current_dir(project);
-        runs.push(timed(&mut cmd)?);
+        runs.push(timed_cpu(&mut cmd)?);
     }
-    Ok(median(runs))
+    Ok(median_cpu(runs))
 }
 
 pub(crate) fn run(args: &[String]) -> Result<()> {
@@ -106,14 +111,35 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     cache.upsert_issues(&issues, &spec_kitty_home::now_isoformat())?;
     drop(cache);
     let url = sink()?;
-    println!("publish of {n} cached issues to a loopback sink, median of 3 whole-CLI runs");
-    let (rs, rs_rss) = run3(&ours, &home, &project, &url)?;
-    println!("  spec-kitty-rs:  {rs:.2} s, peak RSS {}", mib(rs_rss));
+    if std::env::var_os("SPEC_KITTY_BENCH_KEEP").is_some() {
+        // For profiling a run by hand: the scratch home and project stay.
+        println!(
+            "kept: HOME={} project={}",
+            home.display(),
+            project.display()
+        );
+        std::mem::forget(_tmp);
+    }
+    println!("publish of {n} cached issues to a loopback sink, median of 5 whole-CLI runs");
+    let cpu = |c: Option<f64>| c.map_or_else(|| "?".to_owned(), |c| format!("{c:.2} s"));
+    let (rs, rs_rss, rs_cpu) = run3(&ours, &home, &project, &url)?;
+    println!(
+        "  spec-kitty-rs:  {rs:.2} s wall, {} CPU, peak RSS {}",
+        cpu(rs_cpu),
+        mib(rs_rss)
+    );
     match python {
         Some(py) if py.exists() => {
-            let (p, p_rss) = run3(&py, &home, &project, &url)?;
-            println!("  Python CLI:     {p:.2} s, peak RSS {}", mib(p_rss));
-            println!("  ratio:          {:.1}x faster", p / rs);
+            let (p, p_rss, p_cpu) = run3(&py, &home, &project, &url)?;
+            println!(
+                "  Python CLI:     {p:.2} s wall, {} CPU, peak RSS {}",
+                cpu(p_cpu),
+                mib(p_rss)
+            );
+            println!("  ratio:          {:.1}x faster (wall)", p / rs);
+            if let (Some(a), Some(b)) = (rs_cpu, p_cpu) {
+                println!("                  {:.1}x less CPU", b / a);
+            }
         }
         _ => println!("  (Python CLI not given: pass --python PATH or set SPEC_KITTY_PYTHON_CLI)"),
     }

@@ -19,7 +19,7 @@ use contract_server::sample_event;
 use event_store::{EventQueue, QueueFiles};
 use spec_kitty_home::SpecKittyHome;
 
-use crate::bench::{command, median, mib, release_bins, timed};
+use crate::bench::{command, median_cpu, mib, release_bins, timed_cpu};
 
 /// A queue file of `n` events, made once and copied for every run.
 fn template(dir: &Path, n: u64) -> Result<PathBuf> {
@@ -112,7 +112,7 @@ fn one_run(
     work: &Path,
     template: &Path,
     n: u64,
-) -> Result<(f64, Option<u64>)> {
+) -> Result<(f64, Option<u64>, Option<f64>)> {
     let receiver = Receiver::start(server, sink)?;
     let (home, queue) = home_for(&work.join("home"), &receiver.url, template)?;
     let mut cmd = command(bin);
@@ -123,7 +123,7 @@ fn one_run(
         .env("SPEC_KITTY_ENABLE_SAAS_SYNC", "1")
         .env("NO_COLOR", "1")
         .current_dir(&home);
-    let run = timed(&mut cmd);
+    let run = timed_cpu(&mut cmd);
     let received = receiver.stop()?;
     let run = run?;
     let q = EventQueue::open(&queue, u64::MAX)?;
@@ -178,16 +178,20 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             let all = (0..runs)
                 .map(|_| one_run(bin, &server, sink, tmp.path(), &template, n))
                 .collect::<Result<Vec<_>>>()?;
-            let (secs, rss) = median(all);
+            let (secs, rss, cpu) = median_cpu(all);
             println!(
-                "    {label:<14} {secs:>6.2} s  {:>9.0} events/s  peak RSS {}",
+                "    {label:<14} {secs:>6.2} s  {:>9.0} events/s  {} CPU  peak RSS {}",
                 n as f64 / secs,
+                cpu.map_or_else(|| "?".to_owned(), |c| format!("{c:.2} s")),
                 mib(rss)
             );
-            times.push(secs);
+            times.push((secs, cpu));
         }
-        if let [ours, py] = times[..] {
+        if let [(ours, our_cpu), (py, py_cpu)] = times[..] {
             println!("    ratio          {:.1}x the Python CLI's rate", py / ours);
+            if let (Some(a), Some(b)) = (our_cpu, py_cpu) {
+                println!("                   {:.1}x less client CPU", b / a);
+            }
         }
     }
     Ok(())
