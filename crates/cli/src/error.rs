@@ -175,6 +175,14 @@ pub(crate) fn hint(err: &anyhow::Error) -> Option<String> {
             Some(tracker_connectors::ConnectorError::InvalidCredential { .. }) => {
                 return Some("; fix it with `spec-kitty tracker bind`".to_owned());
             }
+            Some(tracker_connectors::ConnectorError::BadAnswer { what, .. })
+                if what.contains("smaller pages") =>
+            {
+                return Some(
+                    "; pull again with a smaller page, e.g. `spec-kitty tracker sync pull --limit 20`"
+                        .to_owned(),
+                );
+            }
             _ => {}
         }
         if let Some(event_store::Error::QueueFull { .. }) =

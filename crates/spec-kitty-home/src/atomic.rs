@@ -27,12 +27,16 @@ pub(crate) fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         .prefix(&prefix)
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(io("creating a temporary file in", dir))?;
-    set_mode(tmp.as_file(), mode).map_err(io("setting permissions of", tmp.path()))?;
-    tmp.write_all(bytes).map_err(io("writing", tmp.path()))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(io("syncing", tmp.path()))?;
+        // tempfile adds the temporary copy's name to the message: the file meant is `path`.
+        .map_err(|e| {
+            let text = e.to_string();
+            let cause = text.split(" at path ").next().unwrap_or(&text).to_owned();
+            io("writing", path)(std::io::Error::new(e.kind(), cause))
+        })?;
+    // Errors name the file being written, not its temporary copy (removed when `tmp` drops).
+    set_mode(tmp.as_file(), mode).map_err(io("writing", path))?;
+    tmp.write_all(bytes).map_err(io("writing", path))?;
+    tmp.as_file().sync_all().map_err(io("writing", path))?;
     tmp.persist(path).map_err(|e| crate::error::HomeError::Io {
         action: "replacing",
         path: path.to_path_buf(),

@@ -381,3 +381,16 @@ fn regression_13_11_inline_tables_are_read_and_arrays_of_tables_refused_by_name(
         "left as it was"
     );
 }
+
+#[test]
+fn regression_22_17_a_failed_write_names_the_file_not_its_temporary_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("missing-dir").join("clock.json");
+    let err = spec_kitty_home::write_atomic(&target, b"{}", 0o644).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("clock.json"), "{text}");
+    assert!(
+        !text.contains(".spec-kitty-") && !text.contains("temporary"),
+        "{text}"
+    );
+}

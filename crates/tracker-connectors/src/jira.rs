@@ -121,7 +121,7 @@ impl JiraConnector {
             .cloned()
             .ok_or_else(|| ConnectorError::BadAnswer {
                 service: "Jira",
-                what: "not JSON".into(),
+                what: crate::why_not_json(&answer),
                 url: redact_url(&url),
             })
     }

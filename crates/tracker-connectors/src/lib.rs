@@ -144,6 +144,26 @@ pub fn connector_settings() -> Settings {
     }
 }
 
+/// Why a 2xx answer gave no JSON, in words: larger than the connector reads, nested deeper
+/// than the parser allows (an issue's rich-text description can be), or not JSON at all.
+pub(crate) fn why_not_json(answer: &http_transport::Answer) -> String {
+    if answer.incomplete {
+        return "an answer larger than the connector reads (64 MiB): ask for smaller pages"
+            .to_owned();
+    }
+    let text = match &answer.body {
+        http_transport::ResponseBody::Text(t) => t.as_str(),
+        http_transport::ResponseBody::Json(_) => return "not a JSON object".to_owned(),
+    };
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Err(e) if e.to_string().contains("recursion limit") => {
+            "JSON nested deeper than the parser allows (128 levels; an issue's rich-text description?)".to_owned()
+        }
+        Err(e) => format!("not JSON ({})", crate::error::one_line(&e.to_string())),
+        Ok(_) => "not JSON".to_owned(),
+    }
+}
+
 /// A [`ConnectorError::BadAnswer`] maker for one answer of `service` at `url`.
 pub(crate) fn bad_answer(service: &'static str, url: String) -> impl Fn(&str) -> ConnectorError {
     move |what| ConnectorError::BadAnswer {

@@ -97,7 +97,7 @@ impl LinearConnector {
             .cloned()
             .ok_or_else(|| ConnectorError::BadAnswer {
                 service: "Linear",
-                what: "not JSON".into(),
+                what: crate::why_not_json(&answer),
                 url,
             })
     }

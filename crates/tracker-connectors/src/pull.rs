@@ -112,6 +112,15 @@ pub enum PullError {
         /// What was committed before the failure.
         done: Box<PullSummary>,
     },
+    /// A page could not be written to the cache (a full disk...); the pages committed
+    /// before stay.
+    #[error("{error}{}", kept(.done))]
+    Cache {
+        /// What failed.
+        error: StoreError,
+        /// What was committed before the failure.
+        done: Box<PullSummary>,
+    },
     /// The cache could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -135,7 +144,7 @@ impl PullError {
     pub fn kind(&self) -> http_transport::ErrorKind {
         match self {
             PullError::Connector { error, .. } => error.kind(),
-            PullError::Store(_) => http_transport::ErrorKind::Refused,
+            PullError::Store(_) | PullError::Cache { .. } => http_transport::ErrorKind::Refused,
         }
     }
 
@@ -174,7 +183,7 @@ fn later(
 ///
 /// # Errors
 ///
-/// [`PullError::Connector`] (with what was committed) or [`PullError::Store`].
+/// [`PullError::Connector`] or [`PullError::Cache`] (with what was committed), or [`PullError::Store`].
 pub fn pull(
     cache: &mut IssueCache,
     connector: &mut dyn Connector,
@@ -297,13 +306,18 @@ pub fn pull_in_scope(
                 updated_since: stored_since.as_ref().map(|(_, s)| s.clone()),
             },
         };
-        let counts = cache.apply_pulled_page_in_scope(
-            &page.issues,
-            &now_isoformat(),
-            checkpoint_key,
-            &checkpoint,
-            scope,
-        )?;
+        let counts = cache
+            .apply_pulled_page_in_scope(
+                &page.issues,
+                &now_isoformat(),
+                checkpoint_key,
+                &checkpoint,
+                scope,
+            )
+            .map_err(|error| PullError::Cache {
+                error,
+                done: Box::new(summary.clone()),
+            })?;
         summary.counts += counts;
         summary.pages += 1;
         summary.checkpoint = checkpoint;

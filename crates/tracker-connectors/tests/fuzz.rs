@@ -130,6 +130,62 @@ mod pagination {
         }
     }
 
+    #[test]
+    fn regression_22_17_a_page_the_cache_refuses_keeps_the_pages_before_and_says_so() {
+        struct Pages(usize);
+        impl Connector for Pages {
+            fn provider(&self) -> &'static str {
+                "jira"
+            }
+            fn service(&self) -> &'static str {
+                "Jira"
+            }
+            fn endpoint(&self) -> String {
+                "https://script.invalid/".into()
+            }
+            fn order(&self) -> Order {
+                Order::Ascending
+            }
+            fn whoami(&mut self) -> Result<String, ConnectorError> {
+                Ok("script".into())
+            }
+            fn fetch_page(
+                &mut self,
+                _: Option<jiff::Timestamp>,
+                _: Option<&str>,
+                _: u32,
+            ) -> Result<Page, ConnectorError> {
+                self.0 += 1;
+                let mut issue = tracker_store::sample_issue(self.0);
+                if self.0 == 2 {
+                    // A row the cache refuses to write, as a full disk would.
+                    issue.reference.id = " ".into();
+                }
+                Ok(Page {
+                    issues: vec![issue],
+                    next_cursor: Some(format!("c{}", self.0)),
+                })
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut cache = IssueCache::open(&dir.path().join("c.db")).unwrap();
+        let opts = PullOptions {
+            full: false,
+            page_size: 1,
+        };
+        let err = pull(&mut cache, &mut Pages(0), "jira:acme", &opts, |_| {}).unwrap_err();
+        assert!(
+            matches!(err, tracker_connectors::PullError::Cache { .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("keeps the 1 page(s) committed before"),
+            "{err}"
+        );
+        assert_eq!(cache.count_issues("jira").unwrap(), 1);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
         #[test]

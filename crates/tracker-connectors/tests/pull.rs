@@ -801,3 +801,35 @@ fn regression_22_5_a_malformed_linear_page_fails_without_moving_the_checkpoint()
         );
     }
 }
+
+#[test]
+fn regression_22_17_an_answer_too_deep_or_too_large_says_what_happened() {
+    // An issue whose rich-text description nests past the parser's limit.
+    let mut deep = json!({"type": "text", "text": "x"});
+    for _ in 0..200 {
+        deep = json!({"type": "paragraph", "content": [deep]});
+    }
+    let mut issue = jira_issue(1, 1, "deep");
+    issue["fields"]["description"] = deep;
+    let s = jira_server(vec![issue], "UTC");
+    let mut c = cache();
+    let (o, _) = options(1);
+    let err = run(&mut c.cache, "jira", &jira_creds(&s), &o, page(10)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("nested deeper than the parser allows"),
+        "{err}"
+    );
+    // A page larger than the connector reads.
+    let s = jira_server(
+        (1..=20).map(|n| jira_issue(n, n as i64, "big")).collect(),
+        "UTC",
+    );
+    let small = http_transport::Settings {
+        max_answer: 2048,
+        ..o.clone()
+    };
+    let err = run(&mut c.cache, "jira", &jira_creds(&s), &small, page(10)).unwrap_err();
+    assert!(err.to_string().contains("ask for smaller pages"), "{err}");
+    assert!(!err.to_string().contains("not JSON"), "{err}");
+}
