@@ -162,6 +162,12 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     .map_err(|_| anyhow::anyhow!("the build gave no binaries"))?;
     let tmp = tempfile::tempdir()?;
     let template = template(tmp.path(), n)?;
+    if std::env::var_os("SPEC_KITTY_BENCH_KEEP").is_some() {
+        // For profiling a run by hand: the queue template stays.
+        println!("kept: {}", template.display());
+        std::mem::forget(tmp);
+        return Ok(());
+    }
     let mut clis = vec![("spec-kitty-rs", ours)];
     match python {
         Some(py) if py.exists() => clis.push(("Python CLI", py)),
