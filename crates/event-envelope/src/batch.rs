@@ -98,19 +98,7 @@ impl BatchRequest {
     ///
     /// As [`BatchRequest::from_value`].
     pub fn from_owned_value(value: Value) -> Result<BatchRequest, BatchRequestError> {
-        let Value::Object(mut obj) = value else {
-            return Err(BatchRequestError::Shape);
-        };
-        let (Some(Value::Array(items)), 0) = (obj.remove("events"), obj.len()) else {
-            return Err(BatchRequestError::Shape);
-        };
-        if items.is_empty() {
-            return Err(BatchRequestError::Empty);
-        }
-        if items.len() > MAX_BATCH_EVENTS {
-            return Err(BatchRequestError::TooMany(items.len()));
-        }
-        let events = items
+        let events = batch_items(value)?
             .into_iter()
             .enumerate()
             .map(|(index, v)| {
@@ -120,6 +108,24 @@ impl BatchRequest {
             .collect::<Result<_, _>>()?;
         Ok(BatchRequest { events })
     }
+}
+
+/// The items of a batch document: an object whose only key is `events`, a list of 1 to
+/// [`MAX_BATCH_EVENTS`] items (what each item is, is the caller's to check).
+pub(crate) fn batch_items(value: Value) -> Result<Vec<Value>, BatchRequestError> {
+    let Value::Object(mut obj) = value else {
+        return Err(BatchRequestError::Shape);
+    };
+    let (Some(Value::Array(items)), 0) = (obj.remove("events"), obj.len()) else {
+        return Err(BatchRequestError::Shape);
+    };
+    if items.is_empty() {
+        return Err(BatchRequestError::Empty);
+    }
+    if items.len() > MAX_BATCH_EVENTS {
+        return Err(BatchRequestError::TooMany(items.len()));
+    }
+    Ok(items)
 }
 
 /// The outcome of one event.

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::batch::{
     BatchRequest, BatchRequestError, BatchResponse, DetailEntry, EventResult, Http400Body,
-    MAX_BATCH_EVENTS,
+    batch_items,
 };
 use crate::envelope::{Envelope, ParseError};
 use crate::rules::{ValidationError, ValidationErrors};
@@ -135,7 +135,7 @@ pub struct ReceivedBatch {
 
 impl ReceivedBatch {
     /// Reads a batch body: JSON, an object whose only key is `events`, a list of 1 to
-    /// [`MAX_BATCH_EVENTS`] items; each item is parsed and validated on its own.
+    /// [`MAX_BATCH_EVENTS`](crate::MAX_BATCH_EVENTS) items; each item is parsed and validated on its own.
     ///
     /// ```
     /// use event_envelope::ReceivedBatch;
@@ -184,19 +184,7 @@ impl ReceivedBatch {
     ///
     /// The whole-batch [`BatchRequestError`]s (never [`BatchRequestError::Event`]).
     pub fn from_value(value: Value) -> Result<ReceivedBatch, BatchRequestError> {
-        let Value::Object(mut obj) = value else {
-            return Err(BatchRequestError::Shape);
-        };
-        let (Some(Value::Array(items)), 0) = (obj.remove("events"), obj.len()) else {
-            return Err(BatchRequestError::Shape);
-        };
-        if items.is_empty() {
-            return Err(BatchRequestError::Empty);
-        }
-        if items.len() > MAX_BATCH_EVENTS {
-            return Err(BatchRequestError::TooMany(items.len()));
-        }
-        let events = items
+        let events = batch_items(value)?
             .into_iter()
             .enumerate()
             .map(|(index, item)| {
