@@ -41,15 +41,6 @@ fn expiry_words(at: Option<&str>) -> String {
     }
 }
 
-/// Whether the Python CLI would call this login authenticated: a valid access token or a
-/// valid refresh token.
-fn authenticated(login: &SaasLogin) -> bool {
-    let live = |token: &Option<String>, at: &Option<String>| {
-        token.is_some() && seconds_left(at.as_deref()).is_some_and(|s| s > 0)
-    };
-    live(&login.access, &login.access_expires_at) || live(&login.refresh, &login.refresh_expires_at)
-}
-
 /// Where the login goes: the flag, then `[sync] server_url` of `config.toml`, then the
 /// stored login's server. https only, except a loopback address.
 fn login_server(home: &SpecKittyHome, flag: Option<&str>, stored: &SaasLogin) -> Result<String> {
@@ -164,7 +155,13 @@ fn pending_in(home: &SpecKittyHome, scope: &str) -> Result<u64> {
 pub(crate) fn login(home: &SpecKittyHome, args: &LoginArgs) -> Result<()> {
     let store = CredentialStore::new(home);
     let stored = store.saas_login()?;
-    if authenticated(&stored) && !args.force {
+    // The Python CLI's "authenticated": a live access token (usable or not) or a live
+    // refresh token; `LoginState` decides it once for every command.
+    let live = matches!(
+        Auth::Stored(store.clone()).state()?,
+        LoginState::Valid | LoginState::NeedsRefresh | LoginState::Unusable
+    );
+    if live && !args.force {
         // As the Python CLI: being logged in re-marks this login's queue as the active one.
         if let Some(scope) = stored.queue_scope() {
             home.set_active_scope(&scope)?;
