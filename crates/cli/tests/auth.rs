@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -86,7 +85,7 @@ impl Secrets {
 
 /// `auth login ARGS --password-stdin` with `password` on stdin.
 fn login(env: &Env, url: &str, user: &str, password: &str, extra: &[&str]) -> Run {
-    let mut c = env.cmd(
+    let c = env.cmd(
         &[
             &[
                 "auth",
@@ -101,22 +100,7 @@ fn login(env: &Env, url: &str, user: &str, password: &str, extra: &[&str]) -> Ru
         ]
         .concat(),
     );
-    c.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    run_with_stdin(c, format!("{password}\n").as_bytes())
 }
 
 fn status_json(env: &Env) -> (i32, Value) {
@@ -375,19 +359,9 @@ fn plain_http_to_a_remote_host_and_a_missing_server_are_usage_errors_before_any_
         format!("[sync]\nserver_url = \"{}\"\n", s.url()),
     )
     .unwrap();
-    let mut c = env.cmd(&["auth", "login", "-u", "alice", "--password-stdin"]);
-    c.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(PASSWORD.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let c = env.cmd(&["auth", "login", "-u", "alice", "--password-stdin"]);
+    let r = run_with_stdin(c, PASSWORD.as_bytes());
+    assert_eq!(r.code, 0, "{}", r.render());
     assert_eq!(
         login_toml(&env)["server"]["url"].as_str(),
         Some(s.url().as_str())

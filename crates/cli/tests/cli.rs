@@ -1919,7 +1919,7 @@ fn regression_22_17_the_smaller_ones() {
     assert!(r.stderr.contains("base URL only"), "{}", r.render());
     assert!(!env.home().join(".spec-kitty/credentials").exists());
     // emit says a payload on stdin is too large instead of calling it invalid JSON.
-    let mut c = env.cmd(&[
+    let c = env.cmd(&[
         "events",
         "emit",
         "--type",
@@ -1929,18 +1929,9 @@ fn regression_22_17_the_smaller_ones() {
         "--payload",
         "-",
     ]);
-    c.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        let _ = stdin.write_all(&vec![b' '; 17 * 1024 * 1024]);
-    }
-    let o = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let r = run_with_stdin(c, &vec![b' '; 17 * 1024 * 1024]);
+    let err = &r.stderr;
+    assert_eq!(r.code, 2, "{err}");
     assert!(err.contains("more than 16 MiB"), "{err}");
 }
 

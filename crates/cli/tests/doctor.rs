@@ -7,9 +7,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::Stdio;
-
 use common::*;
 use contract_server::{AuthConfig, ContractServer, ServerConfig};
 use serde_json::{Value, json};
@@ -67,7 +64,7 @@ fn healthy() -> Scene {
     ]);
     let r = env.run(&["tracker", "sync", "pull"]);
     assert_eq!(r.code, 0, "{}", r.render());
-    let mut c = env.cmd(&[
+    let c = env.cmd(&[
         "auth",
         "login",
         "--server-url",
@@ -76,17 +73,8 @@ fn healthy() -> Scene {
         "alice",
         "--password-stdin",
     ]);
-    c.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(PASSWORD.as_bytes())
-        .unwrap();
-    assert!(child.wait_with_output().unwrap().status.success());
+    let r = run_with_stdin(c, PASSWORD.as_bytes());
+    assert_eq!(r.code, 0, "{}", r.render());
     Scene {
         env,
         saas: Some(saas),

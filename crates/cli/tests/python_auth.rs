@@ -11,7 +11,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
@@ -80,19 +80,9 @@ fn our_login_is_used_by_the_python_sync_now() {
     git_init(&env);
     let s = server();
     config_toml(&env, &s.url());
-    let mut c = env.cmd(&["auth", "login", "-u", "alice", "--password-stdin"]);
-    c.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(PASSWORD.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let c = env.cmd(&["auth", "login", "-u", "alice", "--password-stdin"]);
+    let r = run_with_stdin(c, PASSWORD.as_bytes());
+    assert_eq!(r.code, 0, "{}", r.render());
     let id = env.emit(&[
         "--type",
         "WPStatusChanged",

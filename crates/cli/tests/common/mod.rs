@@ -94,6 +94,26 @@ pub fn run(mut c: Command) -> Run {
     }
 }
 
+/// Runs `c` with `input` on its standard input (a write the child cut short by exiting is
+/// not an error: its exit says what happened).
+pub fn run_with_stdin(mut c: Command, input: &[u8]) -> Run {
+    use std::io::Write;
+    use std::process::Stdio;
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input);
+    }
+    let o = child.wait_with_output().unwrap();
+    Run {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
 pub fn snapshot(name: &str, env: &Env, r: &Run) {
     assert!(
         !r.stdout.contains(SECRET) && !r.stderr.contains(SECRET),
