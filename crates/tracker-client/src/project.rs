@@ -155,6 +155,309 @@ pub fn project_issue_text(text: &str) -> Result<Value, RowError> {
     project_issue(&Value::Object(obj))
 }
 
+/// Appends the snapshot object of a stored payload's text to `out`, as compact JSON: the
+/// same bytes as serializing [`project_issue_text`]'s value, which is what every path that
+/// builds a body calls (through `project_page`).
+///
+/// Rows of the usual shape (the fields as strings, `null` or absent, a small integer
+/// priority, lists of strings) are projected straight from the text into `out`, with no
+/// JSON tree; any other row takes the tree path. Property tests hold the two to the same
+/// bytes.
+///
+/// # Errors
+///
+/// As [`project_issue_text`]; `out` is then as it was.
+pub(crate) fn project_issue_into(text: &str, out: &mut Vec<u8>) -> Result<(), RowError> {
+    let start = out.len();
+    if fast::project(text, out).is_some() {
+        return Ok(());
+    }
+    out.truncate(start);
+    let issue = project_issue_text(text)?;
+    // Serializing a tree of strings, numbers and nulls into a Vec cannot fail.
+    serde_json::to_writer(&mut *out, &issue).map_err(|e| RowError::NotJson(e.to_string()))
+}
+
+/// The tree-free projection of rows of the usual shape; `None` sends the row to the tree
+/// path (an unusual value, a row the Python CLI refuses, text that is not JSON).
+mod fast {
+    use std::borrow::Cow;
+
+    use serde::Deserialize;
+    use serde_json::value::RawValue;
+    use tracker_store::{IssueStatus, IssueType};
+
+    use spec_kitty_home::python_isoformat;
+
+    /// A field's raw JSON text, or absent.
+    #[derive(Default, Clone, Copy)]
+    enum Raw<'a> {
+        #[default]
+        Missing,
+        Present(&'a RawValue),
+    }
+
+    impl<'de: 'a, 'a> Deserialize<'de> for Raw<'a> {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            <&'a RawValue>::deserialize(d).map(Raw::Present)
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct Stored<'a> {
+        #[serde(default, rename = "ref", borrow)]
+        reference: Raw<'a>,
+        #[serde(default, borrow)]
+        title: Raw<'a>,
+        #[serde(default, borrow)]
+        body: Raw<'a>,
+        #[serde(default, borrow)]
+        status: Raw<'a>,
+        #[serde(default, borrow)]
+        issue_type: Raw<'a>,
+        #[serde(default, borrow)]
+        priority: Raw<'a>,
+        #[serde(default, borrow)]
+        assignees: Raw<'a>,
+        #[serde(default, borrow)]
+        labels: Raw<'a>,
+        #[serde(default, borrow)]
+        updated_at: Raw<'a>,
+    }
+
+    #[derive(Deserialize)]
+    struct StoredRef<'a> {
+        #[serde(default, borrow)]
+        system: Raw<'a>,
+        #[serde(default, borrow)]
+        workspace: Raw<'a>,
+        #[serde(default, borrow)]
+        id: Raw<'a>,
+        #[serde(default, borrow)]
+        key: Raw<'a>,
+        #[serde(default, borrow)]
+        url: Raw<'a>,
+    }
+
+    /// A field the fast path understands: absent, `null` or a string.
+    enum Text<'a> {
+        Missing,
+        Null,
+        Str(Cow<'a, str>),
+    }
+
+    /// `None` for any other value (a number, a list...): the tree path decides.
+    fn text(raw: Raw<'_>) -> Option<Text<'_>> {
+        let Raw::Present(raw) = raw else {
+            return Some(Text::Missing);
+        };
+        let t = raw.get();
+        if t == "null" {
+            return Some(Text::Null);
+        }
+        if !t.starts_with('"') {
+            return None;
+        }
+        // Without a backslash the text between the quotes is the string itself.
+        match t.get(1..t.len() - 1) {
+            Some(inner) if !inner.contains('\\') => Some(Text::Str(Cow::Borrowed(inner))),
+            _ => serde_json::from_str::<String>(t)
+                .ok()
+                .map(|s| Text::Str(Cow::Owned(s))),
+        }
+    }
+
+    /// A string of [`Text::Str`] or [`ref_part`]: borrowed ones are text between a JSON
+    /// string's quotes without a backslash (or a clean literal), so they need no escaping;
+    /// owned ones were unescaped and are escaped again.
+    fn put_cow(out: &mut Vec<u8>, s: Cow<'_, str>) {
+        match s {
+            Cow::Borrowed(clean) => put_plain(out, clean),
+            Cow::Owned(decoded) => put_str(out, &decoded),
+        }
+    }
+
+    /// A string known to need no escaping.
+    fn put_plain(out: &mut Vec<u8>, s: &str) {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+
+    /// A JSON string, escaped as serde_json escapes it.
+    fn put_str(out: &mut Vec<u8>, s: &str) {
+        if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+            // Writing a string into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *out, s);
+        } else {
+            out.push(b'"');
+            out.extend_from_slice(s.as_bytes());
+            out.push(b'"');
+        }
+    }
+
+    fn put_key(out: &mut Vec<u8>, key: &str) {
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+    }
+
+    /// `str(value)` of a `ref` part when truthy, else "" (a blank part is refused).
+    fn ref_part(raw: Raw<'_>) -> Option<Cow<'_, str>> {
+        let part = match text(raw)? {
+            Text::Str(s) => s,
+            Text::Missing | Text::Null => Cow::Borrowed(""),
+        };
+        (!routing_core::is_blank(&part)).then_some(part)
+    }
+
+    /// `None`/absent as `null`, a string as itself.
+    fn put_opt(out: &mut Vec<u8>, raw: Raw<'_>) -> Option<()> {
+        match text(raw)? {
+            Text::Missing | Text::Null => out.extend_from_slice(b"null"),
+            Text::Str(s) => put_cow(out, s),
+        }
+        Some(())
+    }
+
+    /// `str(value)` of a known-set field: absent is the default, `None` is the text "None".
+    fn known<'a>(raw: Raw<'a>) -> Option<Option<Cow<'a, str>>> {
+        Some(match text(raw)? {
+            Text::Missing => None,
+            Text::Null => Some(Cow::Borrowed("None")),
+            Text::Str(s) => Some(s),
+        })
+    }
+
+    /// A list of strings (or `None`s) as Python's `[str(item) for item in value]`.
+    fn put_list(out: &mut Vec<u8>, raw: Raw<'_>) -> Option<()> {
+        let items: Vec<Raw<'_>> = match raw {
+            Raw::Missing => Vec::new(),
+            Raw::Present(r) if r.get().starts_with('[') => serde_json::from_str(r.get()).ok()?,
+            Raw::Present(_) => return None,
+        };
+        out.push(b'[');
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match text(item)? {
+                Text::Str(s) => put_cow(out, s),
+                Text::Null => out.extend_from_slice(b"\"None\""),
+                Text::Missing => return None,
+            }
+        }
+        out.push(b']');
+        Some(())
+    }
+
+    /// A priority in 0..=4 as a JSON integer, or `null`.
+    fn put_priority(out: &mut Vec<u8>, raw: Raw<'_>) -> Option<()> {
+        let Raw::Present(r) = raw else {
+            out.extend_from_slice(b"null");
+            return Some(());
+        };
+        let t = r.get();
+        let digits = match t.as_bytes() {
+            b"null" => {
+                out.extend_from_slice(b"null");
+                return Some(());
+            }
+            [b'"', inner @ .., b'"'] => inner,
+            other => other,
+        };
+        // One to a few ASCII digits whose value is 0..=4 ("04" as Python's int("04")).
+        if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let value = digits
+            .iter()
+            .fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+        if value > 4 {
+            return None;
+        }
+        out.push(b'0' + u8::try_from(value).ok()?);
+        Some(())
+    }
+
+    pub(super) fn project(text_in: &str, out: &mut Vec<u8>) -> Option<()> {
+        if !text_in.trim_start().starts_with('{') {
+            return None;
+        }
+        let row: Stored<'_> = serde_json::from_str(text_in).ok()?;
+        let Raw::Present(r) = row.reference else {
+            return None;
+        };
+        if !r.get().starts_with('{') {
+            return None;
+        }
+        let r: StoredRef<'_> = serde_json::from_str(r.get()).ok()?;
+        let (system, workspace, id) =
+            (ref_part(r.system)?, ref_part(r.workspace)?, ref_part(r.id)?);
+        let title = match text(row.title)? {
+            Text::Str(s) if !s.is_empty() => s,
+            _ => Cow::Borrowed("Untitled"),
+        };
+        if routing_core::is_blank(&title) {
+            return None;
+        }
+        out.extend_from_slice(b"{\"ref\":{");
+        put_key(out, "system");
+        put_cow(out, system);
+        out.push(b',');
+        put_key(out, "workspace");
+        put_cow(out, workspace);
+        out.push(b',');
+        put_key(out, "id");
+        put_cow(out, id);
+        out.push(b',');
+        put_key(out, "key");
+        put_opt(out, r.key)?;
+        out.push(b',');
+        put_key(out, "url");
+        put_opt(out, r.url)?;
+        out.extend_from_slice(b"},");
+        put_key(out, "title");
+        put_cow(out, title);
+        out.push(b',');
+        put_key(out, "body");
+        put_opt(out, row.body)?;
+        out.push(b',');
+        put_key(out, "status");
+        let status = known(row.status)?.map_or(IssueStatus::Todo.published(), |s| {
+            IssueStatus::parse(&s).published()
+        });
+        put_plain(out, status);
+        out.push(b',');
+        put_key(out, "issue_type");
+        let issue_type = known(row.issue_type)?.map_or(IssueType::Task.published(), |s| {
+            IssueType::parse(&s).published()
+        });
+        put_plain(out, issue_type);
+        out.push(b',');
+        put_key(out, "priority");
+        put_priority(out, row.priority)?;
+        out.push(b',');
+        put_key(out, "assignees");
+        put_list(out, row.assignees)?;
+        out.push(b',');
+        put_key(out, "labels");
+        put_list(out, row.labels)?;
+        out.push(b',');
+        put_key(out, "updated_at");
+        let updated = match text(row.updated_at)? {
+            Text::Str(s) if !s.trim().is_empty() => python_isoformat(&s),
+            _ => None,
+        };
+        match updated {
+            Some(u) => put_str(out, &u),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+        Some(())
+    }
+}
+
 /// The snapshot object of one cached issue, or why the Python CLI would refuse the row.
 ///
 /// # Errors
@@ -335,6 +638,172 @@ mod tests {
             project_issue_text("{not json"),
             Err(RowError::NotJson(_))
         ));
+    }
+
+    /// The text of `v` as another writer might store it: compact, pretty, or with every
+    /// non-ASCII character escaped (Python's `ensure_ascii`).
+    fn renderings(v: &Value) -> Vec<String> {
+        let compact = v.to_string();
+        let mut ascii = String::new();
+        for c in compact.chars() {
+            if c.is_ascii() {
+                ascii.push(c);
+            } else {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    ascii.push_str(&format!("\\u{u:04x}"));
+                }
+            }
+        }
+        vec![compact, serde_json::to_string_pretty(v).unwrap(), ascii]
+    }
+
+    fn any_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(String::new()),
+            Just(" ".to_owned()),
+            Just("todo".to_owned()),
+            Just("in_progress".to_owned()),
+            Just("story".to_owned()),
+            Just("2026-02-12T10:00:00.123456+00:00".to_owned()),
+            Just("2026-02-12T10:00:00Z".to_owned()),
+            Just("4".to_owned()),
+            Just("04".to_owned()),
+            Just("12".to_owned()),
+            Just("a \"quoted\" \\ back\u{1}slash\ttab\u{7f}".to_owned()),
+            Just("\u{202e}é✓😀".to_owned()),
+            Just("new\nline\u{1f}".to_owned()),
+            any::<String>(),
+        ]
+    }
+
+    /// The value of field `i` of the names below: mostly one of the usual shape for that
+    /// field (so most rows take the fast path), sometimes anything.
+    fn field_value(i: usize) -> proptest::strategy::BoxedStrategy<Option<Value>> {
+        use proptest::prelude::*;
+        let wild = prop_oneof![
+            Just(None),
+            Just(Some(Value::Null)),
+            any_text().prop_map(|s| Some(Value::String(s))),
+            (-2i64..7).prop_map(|n| Some(json!(n))),
+            Just(Some(json!(4.0))),
+            Just(Some(json!(true))),
+            proptest::collection::vec(
+                prop_oneof![
+                    any_text().prop_map(Value::String),
+                    Just(Value::Null),
+                    Just(json!(3))
+                ],
+                0..4
+            )
+            .prop_map(|v| Some(Value::Array(v))),
+            Just(Some(json!({"nested": [1, {"a": null}]}))),
+        ];
+        let usual = match i {
+            9 => prop_oneof![
+                Just(None),
+                Just(Some(Value::Null)),
+                (0i64..7).prop_map(|n| Some(json!(n))),
+                (0u8..7).prop_map(|n| Some(json!(n.to_string()))),
+            ]
+            .boxed(),
+            10 | 11 => proptest::collection::vec(
+                prop_oneof![4 => any_text().prop_map(Value::String), 1 => Just(Value::Null)],
+                0..4,
+            )
+            .prop_map(|v| Some(Value::Array(v)))
+            .boxed(),
+            _ => prop_oneof![
+                1 => Just(None),
+                1 => Just(Some(Value::Null)),
+                6 => any_text().prop_map(|s| Some(Value::String(s))),
+            ]
+            .boxed(),
+        };
+        prop_oneof![12 => usual, 1 => wild].boxed()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The tree-free projection writes exactly the bytes of the tree projection, for
+        /// rows of the usual shape and for any other row, however the row's text is laid out.
+        #[test]
+        fn the_byte_projection_writes_the_tree_projections_bytes(
+            fields in (0..14).map(field_value).collect::<Vec<_>>(),
+            order in proptest::strategy::Strategy::prop_shuffle(proptest::strategy::Just((0..14).collect::<Vec<usize>>())),
+            loose_ref in proptest::prelude::any::<bool>(),
+        ) {
+            let names = ["system", "workspace", "id", "key", "url", "title", "body", "status",
+                         "issue_type", "priority", "assignees", "labels", "updated_at", "raw"];
+            let mut reference = Map::new();
+            let mut row = Map::new();
+            for &i in &order {
+                let (name, value) = (names[i], fields[i].clone());
+                let Some(value) = value else { continue };
+                if i < 5 { reference.insert(name.to_owned(), value); } else { row.insert(name.to_owned(), value); }
+            }
+            // Mostly a usable ref, so most rows take the fast path.
+            for (k, v) in [("system", "jira"), ("workspace", "acme"), ("id", "1")] {
+                if !loose_ref { reference.entry(k).or_insert_with(|| json!(v)); }
+            }
+            row.insert("ref".to_owned(), Value::Object(reference));
+            let row = Value::Object(row);
+            for text in renderings(&row) {
+                let tree = project_issue_text(&text).map(|v| serde_json::to_vec(&v).unwrap());
+                let mut out = b"prefix".to_vec();
+                let bytes = project_issue_into(&text, &mut out).map(|()| out[6..].to_vec());
+                proptest::prop_assert_eq!(&bytes, &tree, "{}", text);
+                if bytes.is_err() {
+                    proptest::prop_assert_eq!(&out, b"prefix");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rows_of_the_usual_shape_take_the_tree_free_path() {
+        let mut with_nulls = base();
+        with_nulls["labels"] = json!(["a", null]);
+        with_nulls["status"] = Value::Null;
+        with_nulls["body"] = json!("line\nbreak \"quoted\" é");
+        with_nulls["raw"] = json!({"fields": {"anything": [1, 2.5, {"x": null}]}});
+        for row in [
+            base(),
+            with_nulls,
+            json!({"ref": {"system": "jira", "workspace": "w", "id": "1"}}),
+        ] {
+            for text in renderings(&row) {
+                let mut out = Vec::new();
+                assert!(fast::project(&text, &mut out).is_some(), "{text}");
+                let tree = serde_json::to_vec(&project_issue_text(&text).unwrap()).unwrap();
+                assert_eq!(out, tree, "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_byte_projection_handles_duplicate_keys_and_junk_as_the_tree_does() {
+        for text in [
+            r#"{"ref":{"system":"jira","workspace":"w","id":"1"},"title":"a","title":"b"}"#,
+            r#"{"ref":{"system":"jira","workspace":"w","id":"1","id":"2"}}"#,
+            r#"{"ref":{"system":"jira","workspace":"w","id":"1"}} trailing"#,
+            r#"{"ref":{"system":"jira","workspace":"w","id":"1"},"raw":{"a":[1,}}"#,
+            r#"{"ref":{"system":"jira","workspace":"w","id":"1"},"priority":04}"#,
+            r#"{"ref":{"system":"jira","workspace":"w","id":"1"},"priority":"04"}"#,
+            r#"{"ref":{"system":"jira","workspace":"w","id":"1"},"priority":1e0}"#,
+            r#"{"ref":{"system":"jira","workspace":"w","id":"1"},"labels":"ab"}"#,
+            r#"{"ref":{"system":"jira","workspace":"w","id":"1"},"t\u0069tle":"esc"}"#,
+            r#"{"ref":[]}"#,
+            "[1]",
+            "",
+        ] {
+            let tree = project_issue_text(text).map(|v| serde_json::to_vec(&v).unwrap());
+            let mut out = Vec::new();
+            let bytes = project_issue_into(text, &mut out).map(|()| out.clone());
+            assert_eq!(bytes, tree, "{text}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use spec_kitty_home::{Credentials, ProjectIdentity, TrackerConfig};
 use tracker_store::{Checkpoint, IssueCache, Mapping};
 
-use crate::project::project_issue_text;
+use crate::project::project_issue_into;
 use spec_kitty_home::python_isoformat;
 
 /// The blake3 key-derivation context of the `Idempotency-Key`.
@@ -264,15 +264,16 @@ pub(crate) fn project_page(rows: Vec<(String, String)>, first: bool) -> io::Resu
         bad_rows: Vec::new(),
     };
     for (identity, payload) in rows {
-        match project_issue_text(&payload) {
-            Ok(issue) => {
-                if !(first && page.issues == 0) {
-                    page.bytes.push(b',');
-                }
-                serde_json::to_writer(&mut page.bytes, &issue).map_err(io::Error::other)?;
-                page.issues += 1;
+        let start = page.bytes.len();
+        if !(first && page.issues == 0) {
+            page.bytes.push(b',');
+        }
+        match project_issue_into(&payload, &mut page.bytes) {
+            Ok(()) => page.issues += 1,
+            Err(reason) => {
+                page.bytes.truncate(start);
+                page.bad_rows.push(BadRow { identity, reason });
             }
-            Err(reason) => page.bad_rows.push(BadRow { identity, reason }),
         }
     }
     Ok(page)
