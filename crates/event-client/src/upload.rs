@@ -12,7 +12,9 @@ use event_envelope::{
 use event_store::{BatchBudget, EventQueue, QueuedEvent};
 
 use crate::batch::{Prepared, prepare, read_ahead, take_within};
-use http_transport::{Answer, RequestPlan, Secret, Settings, Transport, TransportError, join_url};
+use http_transport::{
+    Answer, RequestPlan, ResponseBody, Secret, Settings, Transport, TransportError, join_url,
+};
 
 use serde::Deserialize;
 
@@ -137,8 +139,8 @@ use http_transport::one_line as line;
 
 fn answer_text(a: &Answer) -> String {
     match &a.body {
-        http_transport::ResponseBody::Json(v) => line(&v.to_string()),
-        http_transport::ResponseBody::Text(t) => line(t),
+        ResponseBody::Json(v) => line(&v.to_string()),
+        ResponseBody::Text(t) => line(t),
     }
 }
 
@@ -206,7 +208,10 @@ impl Run<'_> {
         self.carry.clear();
         std::thread::scope(|scope| {
             let (to, from) = std::sync::mpsc::sync_channel(1);
-            scope.spawn(move || read_ahead(path, max_events, max_bytes, &to));
+            // Sent batches go back to the reader to be freed by the thread that allocated
+            // them, so the allocator reuses that memory instead of taking fresh pages.
+            let (spent, spent_rx) = std::sync::mpsc::channel();
+            scope.spawn(move || read_ahead(path, max_events, max_bytes, &to, &spent_rx));
             let result = (|| loop {
                 let batch = if self.carry.is_empty() {
                     match from.recv() {
@@ -227,7 +232,8 @@ impl Run<'_> {
                     }
                     prepare(take_within(&mut self.carry, max_events, max_bytes))
                 };
-                self.send(queue, batch, progress)?;
+                self.send(queue, &batch, progress)?;
+                let _ = spent.send(batch);
             })();
             // Hanging up stops the reader.
             drop(from);
@@ -248,7 +254,9 @@ impl Run<'_> {
                 .header("Content-Type", "application/json")
                 .header("Content-Encoding", "gzip")
                 .content_length_header(compressed.len() as u64)
-                .user_agent_header();
+                .user_agent_header()
+                // A 2xx answer is read straight into `BatchResponse` (see `send`).
+                .raw_answer();
             if let Some(t) = &self.token {
                 plan = plan.secret_header("Authorization", "Bearer ", t);
             }
@@ -256,7 +264,11 @@ impl Run<'_> {
                 .transport
                 .execute(&plan, || Ok::<_, TransportError>(compressed))?;
             self.attempts = exchange.attempts;
-            let answer = exchange.answer;
+            let answer = if exchange.answer.is_success() {
+                exchange.answer
+            } else {
+                exchange.answer.parsed()
+            };
             self.report.requests += 1;
             if matches!(answer.status, 401 | 403) {
                 if !self.refreshed && self.opts.auth.can_refresh() {
@@ -283,7 +295,7 @@ impl Run<'_> {
     fn send(
         &mut self,
         queue: &mut EventQueue,
-        batch: Prepared,
+        batch: &Prepared,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(), SyncError> {
         self.fail_broken(queue, &batch.broken)?;
@@ -295,15 +307,19 @@ impl Run<'_> {
         let split = |run: &mut Self, queue: &mut EventQueue, progress: &mut dyn FnMut(Progress)| {
             let mut a = good.clone();
             let b = a.split_off(a.len() / 2);
-            run.send(queue, prepare(a), progress)?;
-            run.send(queue, prepare(b), progress)
+            run.send(queue, &prepare(a), progress)?;
+            run.send(queue, &prepare(b), progress)
         };
         match answer.status {
             200..=299 => {
-                let results: Option<BatchResponse> = answer
-                    .json()
-                    .and_then(|v| BatchResponse::deserialize(v).ok());
+                // Read without a JSON tree: this is every answer of an upload.
+                let results: Option<BatchResponse> = match &answer.body {
+                    ResponseBody::Text(t) if !answer.incomplete => serde_json::from_str(t).ok(),
+                    ResponseBody::Text(_) => None,
+                    ResponseBody::Json(v) => BatchResponse::deserialize(v).ok(),
+                };
                 let Some(results) = results else {
+                    let answer = answer.parsed();
                     return Err(SyncError::NoProgress {
                         reason: format!(
                             "the server answered HTTP {} without per-event results ({})",

@@ -391,8 +391,13 @@ impl EventQueue {
             path: path.to_path_buf(),
             message: e.to_string(),
         };
-        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(err)?;
+        // A connection is used by one thread at a time (the type is `Send`, not `Sync`):
+        // SQLite's per-call mutex is not needed.
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(err)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
         Ok(EventQueue {
             conn,

@@ -82,6 +82,7 @@ pub struct RequestPlan {
     headers: Vec<Header>,
     content_length: Option<u64>,
     secret_body: bool,
+    raw_answer: bool,
 }
 
 impl RequestPlan {
@@ -110,7 +111,24 @@ impl RequestPlan {
             headers: Vec::new(),
             content_length: None,
             secret_body: false,
+            raw_answer: false,
         }
+    }
+
+    /// Keeps the answer's body as text ([`crate::ResponseBody::Text`]) even when it is
+    /// JSON, for a caller that reads it straight into its own types instead of through a
+    /// JSON tree; [`crate::Answer::parsed`] makes the tree later when one is wanted (to
+    /// describe a refusal, say).
+    #[must_use]
+    pub fn raw_answer(mut self) -> Self {
+        self.raw_answer = true;
+        self
+    }
+
+    /// Whether the answer's body is kept as text ([`RequestPlan::raw_answer`]).
+    #[must_use]
+    pub fn wants_raw_answer(&self) -> bool {
+        self.raw_answer
     }
 
     /// Adds `Content-Length: n` (bodies are never chunked).

@@ -139,6 +139,28 @@ impl Answer {
         (200..300).contains(&self.status)
     }
 
+    /// The answer with a JSON body (`Content-Type` naming JSON) read into a tree, when it
+    /// was kept as text ([`crate::RequestPlan::raw_answer`]) and is complete, valid JSON;
+    /// otherwise as it is.
+    #[must_use]
+    pub fn parsed(self) -> Answer {
+        let is_json = self
+            .header("content-type")
+            .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
+        match self.body {
+            ResponseBody::Text(ref t) if is_json && !self.incomplete => {
+                match serde_json::from_str::<Value>(t) {
+                    Ok(v) => Answer {
+                        body: ResponseBody::Json(v),
+                        ..self
+                    },
+                    Err(_) => self,
+                }
+            }
+            _ => self,
+        }
+    }
+
     /// The body when it is JSON.
     #[must_use]
     pub fn json(&self) -> Option<&Value> {
@@ -353,7 +375,7 @@ impl Transport {
                 // An answer cut short (the connection closed, or the body trickled past the
                 // timeout) is a network failure like no answer at all: retried, then
                 // `Unreachable`; never taken for what the server meant to say.
-                let (body, incomplete) = self.read_body(&mut resp)?;
+                let (body, incomplete) = self.read_body(&mut resp, plan.wants_raw_answer())?;
                 Ok(Answer {
                     status,
                     headers,
@@ -367,12 +389,14 @@ impl Transport {
     fn read_body(
         &self,
         resp: &mut ureq::http::Response<ureq::Body>,
+        raw: bool,
     ) -> Result<(ResponseBody, bool), String> {
-        let is_json = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
+        let is_json = !raw
+            && resp
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
         let mut bytes = Vec::new();
         let mut reader = resp
             .body_mut()

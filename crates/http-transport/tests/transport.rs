@@ -284,3 +284,53 @@ fn one_transient_rule_and_one_summary() {
     );
     assert_eq!(answer(Text(String::new())).summary(), None);
 }
+
+#[test]
+fn a_raw_answer_keeps_the_json_text_until_the_caller_parses_it() {
+    let s = ContractServer::start(ServerConfig::default()).unwrap();
+    let (t, _) = transport(1);
+    let body = br#"{"events": []}"#;
+    let post = || {
+        RequestPlan::post(format!("{}/api/v1/events/batch/", s.url()))
+            .header("Content-Type", "application/json")
+            .content_length_header(body.len() as u64)
+    };
+    let tree = t
+        .execute(&post(), || Ok::<_, TransportError>(&body[..]))
+        .unwrap()
+        .answer;
+    let raw = t
+        .execute(&post().raw_answer(), || Ok::<_, TransportError>(&body[..]))
+        .unwrap()
+        .answer;
+    assert!(post().raw_answer().wants_raw_answer() && !post().wants_raw_answer());
+    let http_transport::ResponseBody::Text(text) = &raw.body else {
+        panic!("a raw answer came back parsed: {:?}", raw.body);
+    };
+    let json = tree.json().expect("the refusal is JSON");
+    assert_eq!(
+        &serde_json::from_str::<serde_json::Value>(text).unwrap(),
+        json
+    );
+    assert_eq!(
+        raw.summary(),
+        Some(text.clone()).map(|t| http_transport::one_line(&t))
+    );
+    let parsed = raw.parsed();
+    // Parsed later, the body is the one the transport would give (headers may differ by
+    // the `date` of the second request).
+    assert_eq!((parsed.status, &parsed.body), (tree.status, &tree.body));
+    // An answer that is not JSON, or was cut short, stays text.
+    let (settings, _) = settings(1);
+    let short = settings
+        .with_max_answer(10)
+        .transport()
+        .execute(&post().raw_answer(), || Ok::<_, TransportError>(&body[..]))
+        .unwrap()
+        .answer;
+    assert!(short.incomplete);
+    assert!(matches!(
+        short.parsed().body,
+        http_transport::ResponseBody::Text(_)
+    ));
+}
