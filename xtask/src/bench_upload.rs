@@ -57,6 +57,9 @@ fn home_for(root: &Path, url: &str, template: &Path) -> Result<(PathBuf, PathBuf
         .context("the bench login has no scoped queue")?;
     std::fs::create_dir_all(queue.parent().unwrap_or(&dir))?;
     std::fs::copy(template, &queue)?;
+    // The copy is flushed before the run: otherwise the first fsync of whichever CLI runs
+    // (a journal-mode switch, a commit) writes back the harness's own 70 MB copy.
+    std::fs::File::open(&queue)?.sync_all()?;
     Ok((root.to_path_buf(), queue))
 }
 
