@@ -638,6 +638,7 @@ fn pull_fills_the_cache_and_publish_sends_what_was_pulled() {
         (v["created"].as_u64(), v["unchanged"].as_u64()),
         (Some(0), Some(1))
     );
+    assert_eq!(v["trimmed_pages"], 0);
     assert_eq!(
         v["checkpoint"]["updated_since"],
         "2026-01-17T12:02:00+00:00"
@@ -660,6 +661,63 @@ fn pull_fills_the_cache_and_publish_sends_what_was_pulled() {
     assert_eq!(
         body["checkpoint"]["updated_since"],
         "2026-01-17T12:02:00+00:00"
+    );
+}
+
+#[test]
+fn regression_22_17_a_pull_with_one_too_deep_issue_caches_every_issue_and_says_what_it_left_out() {
+    let env = Env::new();
+    let mut deep = json!({"type": "text", "text": "x"});
+    for _ in 0..200 {
+        deep = json!({"type": "paragraph", "content": [deep]});
+    }
+    let issue = |n: u32, description: Value| {
+        json!({"id": format!("{}", 10000 + n), "key": format!("ACME-{n}"), "fields": {
+            "summary": format!("Issue {n}"), "description": description,
+            "status": {"name": "Done", "statusCategory": {"key": "done"}},
+            "issuetype": {"name": "Bug"}, "labels": [],
+            "updated": format!("2026-01-17T12:{n:02}:00.000+0000")}})
+    };
+    let jira = ContractServer::start(ServerConfig {
+        jira: Some(contract_server::FakeJira {
+            email: "dev@example.com".into(),
+            api_token: SECRET.into(),
+            project_key: "ACME".into(),
+            time_zone: "UTC".into(),
+            issues: vec![
+                issue(1, json!("plain")),
+                issue(2, deep),
+                issue(3, json!("plain")),
+            ],
+        }),
+        ..ServerConfig::default()
+    })
+    .unwrap();
+    env.bind_jira(&[
+        "--credential",
+        "project_key=ACME",
+        "--credential",
+        &format!("base_url={}", jira.url()),
+        "--credential",
+        "email=dev@example.com",
+        "--credential",
+        &format!("api_token={SECRET}"),
+    ]);
+    let r = env.run(&["tracker", "sync", "pull"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    assert!(r.stdout.contains("created     3"), "{}", r.render());
+    assert!(
+        r.stdout
+            .contains("note: 1 page(s) held values nested deeper than the parser reads"),
+        "{}",
+        r.render()
+    );
+    let r = env.run(&["tracker", "sync", "pull", "--json", "--full"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (v["unchanged"].as_u64(), v["trimmed_pages"].as_u64()),
+        (Some(3), Some(1))
     );
 }
 

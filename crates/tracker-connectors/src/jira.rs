@@ -31,6 +31,8 @@ pub struct JiraConnector {
     project_key: String,
     /// The API user's time zone, in which JQL reads dates (`None`: not known).
     zone: Option<TimeZone>,
+    /// Whether an answer since the last page had too-deep parts left out.
+    trimmed: std::cell::Cell<bool>,
 }
 
 /// A Jira site's base URL and its `Basic` authorization, from the binding's `base_url`,
@@ -91,6 +93,7 @@ impl JiraConnector {
             auth,
             project_key,
             zone: None,
+            trimmed: std::cell::Cell::new(false),
         })
     }
 
@@ -116,14 +119,13 @@ impl JiraConnector {
                 detail: jira_error_detail(&answer),
             });
         }
-        answer
-            .json()
-            .cloned()
-            .ok_or_else(|| ConnectorError::BadAnswer {
-                service: "Jira",
-                what: crate::why_not_json(&answer),
-                url: redact_url(&url),
-            })
+        let (v, trimmed) = crate::page_json(&answer).map_err(|what| ConnectorError::BadAnswer {
+            service: "Jira",
+            what,
+            url: redact_url(&url),
+        })?;
+        self.trimmed.set(self.trimmed.get() || trimmed);
+        Ok(v)
     }
 
     /// `updated >= "yyyy/MM/dd HH:mm"` in the user's zone, floored to the minute (JQL's
@@ -257,6 +259,7 @@ impl Connector for JiraConnector {
         Ok(Page {
             issues,
             next_cursor,
+            trimmed: self.trimmed.take(),
         })
     }
 }

@@ -80,6 +80,9 @@ pub struct Page {
     pub issues: Vec<CanonicalIssue>,
     /// The cursor of the next page; `None` on the last page.
     pub next_cursor: Option<String>,
+    /// Whether parts of the answer nested deeper than the parser reads (127 levels) were
+    /// left out (replaced by `null`) so that the page could be read at all.
+    pub trimmed: bool,
 }
 
 /// A source of remote issues.
@@ -164,6 +167,93 @@ pub(crate) fn why_not_json(answer: &http_transport::Answer) -> String {
     }
 }
 
+/// Containers opened deeper than this are left out of a page the parser refused for its
+/// depth: the parser reads 128 levels.
+pub(crate) const KEEP_DEPTH: usize = 127;
+
+/// A 2xx answer's JSON, and whether parts nested deeper than [`KEEP_DEPTH`] had to be left
+/// out (each such object or list replaced by `null`) because the parser refuses deeper
+/// ones: one issue's deeply nested rich-text description must not stop a pull. Otherwise
+/// why there is no JSON, in words ([`why_not_json`]).
+pub(crate) fn page_json(
+    answer: &http_transport::Answer,
+) -> Result<(serde_json::Value, bool), String> {
+    if let Some(v) = answer.json() {
+        return Ok((v.clone(), false));
+    }
+    if let http_transport::ResponseBody::Text(text) = &answer.body
+        && !answer.incomplete
+        && let Some(kept) = prune_deep_json(text, KEEP_DEPTH)
+        && let Ok(v) = serde_json::from_str::<serde_json::Value>(&kept)
+    {
+        return Ok((v, true));
+    }
+    Err(why_not_json(answer))
+}
+
+/// `text` with every object or list that opens deeper than `max_depth` levels replaced by
+/// `null`, in one pass without recursion (strings are copied as they are, brackets inside
+/// them ignored); `None` when nothing was that deep (the text's trouble is elsewhere).
+pub(crate) fn prune_deep_json(text: &str, max_depth: usize) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let (mut depth, mut i, mut pruned) = (0usize, 0usize, false);
+    // The index just past the string that starts at `i` (an opening quote).
+    let string_end = |mut i: usize| {
+        i += 1;
+        while i < b.len() {
+            match b[i] {
+                b'\\' => i += 2,
+                b'"' => return i + 1,
+                _ => i += 1,
+            }
+        }
+        b.len()
+    };
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let end = string_end(i);
+                out.extend_from_slice(&b[i..end]);
+                i = end;
+                continue;
+            }
+            b'{' | b'[' if depth >= max_depth => {
+                // Skip the whole container, strings and all.
+                let mut inner = 0usize;
+                while i < b.len() {
+                    match b[i] {
+                        b'"' => {
+                            i = string_end(i);
+                            continue;
+                        }
+                        b'{' | b'[' => inner += 1,
+                        b'}' | b']' => {
+                            inner = inner.saturating_sub(1);
+                            if inner == 0 {
+                                i += 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                out.extend_from_slice(b"null");
+                pruned = true;
+                continue;
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    // Only whole containers (which start and end at ASCII brackets) were taken out.
+    pruned.then(|| String::from_utf8(out).ok()).flatten()
+}
+
 /// A [`ConnectorError::BadAnswer`] maker for one answer of `service` at `url`.
 pub(crate) fn bad_answer(service: &'static str, url: String) -> impl Fn(&str) -> ConnectorError {
     move |what| ConnectorError::BadAnswer {
@@ -227,5 +317,71 @@ pub fn connector_for(
             credentials,
             settings,
         )?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nested(levels: usize, leaf: &str) -> String {
+        "[".repeat(levels) + leaf + &"]".repeat(levels)
+    }
+
+    #[test]
+    fn only_containers_past_the_depth_become_null() {
+        assert_eq!(prune_deep_json(r#"{"a":[1,{"b":2}]}"#, 3), None);
+        assert_eq!(
+            prune_deep_json(r#"{"a":[1,{"b":[2]}],"c":"[{\"]}"}"#, 2).as_deref(),
+            Some(r#"{"a":[1,null],"c":"[{\"]}"}"#)
+        );
+        let deep = format!(
+            r#"{{"keep":"é ✓","deep":{},"after":[1]}}"#,
+            nested(300, r#""]\"[""#)
+        );
+        let kept = prune_deep_json(&deep, 127).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&kept).unwrap();
+        assert_eq!(v["keep"], "é ✓");
+        assert_eq!(v["after"], serde_json::json!([1]));
+        let mut at = &v["deep"];
+        let mut depth = 1;
+        while let Some(inner) = at.get(0) {
+            at = inner;
+            depth += 1;
+        }
+        assert!(at.is_null() && depth == 127, "{depth} {at}");
+        // Not JSON to begin with: still not JSON (no panic, no endless loop).
+        for junk in ["[[[", "]]]", "\"[[[", "[\"", &nested(200, "")[..150]] {
+            if let Some(k) = prune_deep_json(junk, 2) {
+                assert!(
+                    serde_json::from_str::<serde_json::Value>(&k).is_err(),
+                    "{junk}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text: no panic, and what comes back (when anything was pruned) is the text
+        /// with whole containers replaced, so a JSON document stays one, of bounded depth.
+        #[test]
+        fn pruning_any_text_is_safe_and_keeps_json_json(
+            text in "[\\[\\]{}\"\\\\a:,1 ]{0,80}",
+            levels in 0usize..300,
+            depth in 1usize..20,
+        ) {
+            let _ = prune_deep_json(&text, depth);
+            let doc = format!(r#"{{"a":{},"b":"{{[\"","c":[{}]}}"#, nested(levels, "1"), nested(levels / 2, "{}"));
+            let deepest = (levels + 1).max(levels / 2 + 3);
+            let pruned = prune_deep_json(&doc, depth);
+            proptest::prop_assert_eq!(pruned.is_none(), deepest <= depth);
+            match pruned {
+                None => {}
+                Some(kept) => {
+                    let v: serde_json::Value = serde_json::from_str(&kept).unwrap();
+                    proptest::prop_assert_eq!(&v["b"], "{[\"");
+                }
+            }
+        }
     }
 }

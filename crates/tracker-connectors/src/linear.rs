@@ -36,6 +36,8 @@ pub struct LinearConnector {
     auth: Secret,
     team_id: String,
     workspace: String,
+    /// Whether an answer since the last page had too-deep parts left out.
+    trimmed: std::cell::Cell<bool>,
 }
 
 impl LinearConnector {
@@ -92,14 +94,13 @@ impl LinearConnector {
                 detail,
             });
         }
-        answer
-            .json()
-            .cloned()
-            .ok_or_else(|| ConnectorError::BadAnswer {
-                service: "Linear",
-                what: crate::why_not_json(&answer),
-                url,
-            })
+        let (v, trimmed) = crate::page_json(&answer).map_err(|what| ConnectorError::BadAnswer {
+            service: "Linear",
+            what,
+            url,
+        })?;
+        self.trimmed.set(self.trimmed.get() || trimmed);
+        Ok(v)
     }
 
     /// The team this connector reads.
@@ -149,6 +150,7 @@ impl LinearConnector {
             auth,
             team_id,
             workspace: workspace.to_owned(),
+            trimmed: std::cell::Cell::new(false),
         })
     }
 }
@@ -281,6 +283,7 @@ impl Connector for LinearConnector {
         Ok(Page {
             issues: out,
             next_cursor,
+            trimmed: self.trimmed.take(),
         })
     }
 }

@@ -98,6 +98,9 @@ pub struct PullSummary {
     pub rescoped: bool,
     /// Whether the checkpoint was ignored (`--full`).
     pub full: bool,
+    /// Pages read only after leaving out parts nested deeper than the parser reads
+    /// ([`crate::Page::trimmed`]); their issues are cached without those parts.
+    pub trimmed_pages: u64,
 }
 
 /// Why a pull stopped.
@@ -320,6 +323,7 @@ pub fn pull_in_scope(
             })?;
         summary.counts += counts;
         summary.pages += 1;
+        summary.trimmed_pages += u64::from(page.trimmed);
         summary.checkpoint = checkpoint;
         issues_seen += page.issues.len() as u64;
         progress(&PullProgress {

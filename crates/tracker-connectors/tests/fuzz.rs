@@ -126,6 +126,7 @@ mod pagination {
                     .map(|i| tracker_store::sample_issue(base + i))
                     .collect(),
                 next_cursor: next,
+                trimmed: false,
             })
         }
     }
@@ -164,6 +165,7 @@ mod pagination {
                 Ok(Page {
                     issues: vec![issue],
                     next_cursor: Some(format!("c{}", self.0)),
+                    trimmed: false,
                 })
             }
         }

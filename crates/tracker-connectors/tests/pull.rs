@@ -803,23 +803,38 @@ fn regression_22_5_a_malformed_linear_page_fails_without_moving_the_checkpoint()
 }
 
 #[test]
-fn regression_22_17_an_answer_too_deep_or_too_large_says_what_happened() {
-    // An issue whose rich-text description nests past the parser's limit.
-    let mut deep = json!({"type": "text", "text": "x"});
+fn regression_22_17_one_deeply_nested_issue_does_not_stop_a_pull_and_a_too_large_page_says_so() {
+    // An issue whose rich-text description nests past the parser's limit (400 levels),
+    // between two ordinary ones on the same page.
+    let mut deep = json!({"type": "text", "text": "lost at the bottom"});
     for _ in 0..200 {
         deep = json!({"type": "paragraph", "content": [deep]});
     }
-    let mut issue = jira_issue(1, 1, "deep");
-    issue["fields"]["description"] = deep;
-    let s = jira_server(vec![issue], "UTC");
+    let mut issue = jira_issue(2, 2, "deep [brackets] in \"quotes\" {");
+    issue["fields"]["description"] = json!({"type": "doc", "version": 1, "content": [
+        {"type": "paragraph", "content": [{"type": "text", "text": "kept near the top ]}"}]},
+        deep]});
+    let s = jira_server(
+        vec![jira_issue(1, 1, "first"), issue, jira_issue(3, 3, "third")],
+        "UTC",
+    );
     let mut c = cache();
     let (o, _) = options(1);
-    let err = run(&mut c.cache, "jira", &jira_creds(&s), &o, page(10)).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("nested deeper than the parser allows"),
-        "{err}"
+    let summary = run(&mut c.cache, "jira", &jira_creds(&s), &o, page(10)).unwrap();
+    assert_eq!(summary.counts.created, 3, "{summary:?}");
+    assert_eq!(summary.trimmed_pages, 1);
+    let rows = c.cache.list_issues("jira").unwrap();
+    let titles: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.payload["title"].as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        ["first", "deep [brackets] in \"quotes\" {", "third"]
     );
+    // The description keeps what the parser could read; the too-deep part is gone.
+    assert_eq!(rows[1].payload["body"], "kept near the top ]}");
+    assert_eq!(rows[0].payload["body"], "Body of 1");
     // A page larger than the connector reads.
     let s = jira_server(
         (1..=20).map(|n| jira_issue(n, n as i64, "big")).collect(),

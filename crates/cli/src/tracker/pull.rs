@@ -68,6 +68,14 @@ pub(crate) fn pull(ctx: &Context, args: &PullArgs) -> Result<()> {
                 },
             ),
         ]);
+    let text = if summary.trimmed_pages > 0 {
+        text + &format!(
+            "note: {} page(s) held values nested deeper than the parser reads (127 levels; a rich-text description?); those parts are cached as null\n",
+            summary.trimmed_pages
+        )
+    } else {
+        text
+    };
     Ok(out(&text)?)
 }
 
@@ -82,6 +90,7 @@ fn summary_json(provider: &str, workspace: &str, s: &PullSummary) -> serde_json:
         "full": s.full,
         "resumed": s.resumed,
         "rescoped": s.rescoped,
+        "trimmed_pages": s.trimmed_pages,
         "checkpoint": {"cursor": s.checkpoint.cursor, "updated_since": s.checkpoint.updated_since},
     })
 }
