@@ -220,14 +220,18 @@ impl Transport {
     /// bounded to `settings.max_answer`, redirects never followed.
     #[must_use]
     pub fn new(settings: Settings) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .timeout_connect(Some(settings.timeout))
             .timeout_global(Some(settings.timeout))
             .user_agent(USER_AGENT)
-            .build()
-            .into();
+            .build();
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            LiteralFirst::default(),
+        );
         Transport { agent, settings }
     }
 
@@ -419,10 +423,41 @@ impl Transport {
         {
             return Ok((ResponseBody::Json(v), false));
         }
-        Ok((
-            ResponseBody::Text(String::from_utf8_lossy(&bytes).into_owned()),
-            incomplete,
-        ))
+        // Valid UTF-8 (nearly always) is kept without a copy.
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok((ResponseBody::Text(text), incomplete))
+    }
+}
+
+/// ureq's resolver, except that a URL whose host is an IP address (a loopback receiver,
+/// say) is answered at once: ureq's own spawns a thread for every request that has a
+/// timeout (pooled connections included), even when there is nothing to look up.
+#[derive(Debug, Default)]
+struct LiteralFirst(ureq::unversioned::resolver::DefaultResolver);
+
+impl ureq::unversioned::resolver::Resolver for LiteralFirst {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let literal = uri
+            .scheme()
+            .zip(uri.authority())
+            .and_then(|(scheme, authority)| {
+                ureq::unversioned::resolver::DefaultResolver::host_and_port(scheme, authority)
+            })
+            .and_then(|host_port| host_port.parse::<std::net::SocketAddr>().ok());
+        match literal {
+            Some(addr) => {
+                let mut out = self.empty();
+                out.push(addr);
+                Ok(out)
+            }
+            None => self.0.resolve(uri, config, timeout),
+        }
     }
 }
 

@@ -334,3 +334,17 @@ fn a_raw_answer_keeps_the_json_text_until_the_caller_parses_it() {
         http_transport::ResponseBody::Text(_)
     ));
 }
+
+#[test]
+fn a_host_name_is_resolved_and_an_address_is_used_as_it_is() {
+    let s = ContractServer::start(ServerConfig::default()).unwrap();
+    let (t, _) = transport(1);
+    let by_address = format!("{}/a-path", s.url());
+    let by_name = by_address.replace("127.0.0.1", "localhost");
+    assert_ne!(by_address, by_name);
+    for url in [by_address, by_name] {
+        let ex = t.execute(&RequestPlan::get(&url), no_body).unwrap();
+        assert_eq!(ex.answer.status, 404, "{url}");
+    }
+    assert_eq!(s.received().len(), 2);
+}
