@@ -35,7 +35,10 @@ pub(crate) fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         })?;
     // Errors name the file being written, not its temporary copy (removed when `tmp` drops).
     set_mode(tmp.as_file(), mode).map_err(io("writing", path))?;
-    tmp.write_all(bytes).map_err(io("writing", path))?;
+    // Through the file itself: `NamedTempFile`'s own `Write` adds the temporary name.
+    tmp.as_file_mut()
+        .write_all(bytes)
+        .map_err(io("writing", path))?;
     tmp.as_file().sync_all().map_err(io("writing", path))?;
     tmp.persist(path).map_err(|e| crate::error::HomeError::Io {
         action: "replacing",

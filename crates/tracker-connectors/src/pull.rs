@@ -131,7 +131,7 @@ pub enum PullError {
 
 fn kept(done: &PullSummary) -> String {
     if done.pages == 0 {
-        " (nothing was written)".to_owned()
+        " (nothing of this pull was written: the cache is as it was)".to_owned()
     } else {
         format!(
             " (the cache keeps the {} page(s) committed before; run the pull again to resume)",

@@ -46,6 +46,15 @@ pub enum StoreError {
         /// The SQLite error.
         source: rusqlite::Error,
     },
+    /// The disk refused a read or a write: it is full, or failing. No SQLite error is kept
+    /// as a source, so the message says the cause once.
+    #[error("tracker cache {}: {detail}", path.display())]
+    Disk {
+        /// The database file.
+        path: PathBuf,
+        /// What the disk did, in words.
+        detail: String,
+    },
     /// A stored row is not valid JSON.
     #[error("tracker cache {}: row {identity} holds invalid JSON ({message})", path.display())]
     BadRow {

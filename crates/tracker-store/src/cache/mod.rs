@@ -142,6 +142,22 @@ pub(super) fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
                 detail: e.to_string(),
             }
         }
+        Some(rusqlite::ErrorCode::DiskFull) => StoreError::Disk {
+            path: path.to_path_buf(),
+            detail: "the disk is full (SQLite could not write)".to_owned(),
+        },
+        Some(rusqlite::ErrorCode::SystemIoFailure) => {
+            let code = match &e {
+                rusqlite::Error::SqliteFailure(f, _) => f.extended_code,
+                _ => 10,
+            };
+            StoreError::Disk {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "the disk failed a read or a write (SQLite I/O error {code}): is it full?"
+                ),
+            }
+        }
         _ => StoreError::Sqlite {
             path: path.to_path_buf(),
             source: e,
