@@ -1,6 +1,7 @@
-//! A full disk, for real: the home is a small tmpfs filled to its last byte, and the real
-//! binary runs on it. Mounting needs Linux and root (or CAP_SYS_ADMIN); elsewhere each
-//! test says it is skipped and passes.
+//! A full disk and a read-only home, for real: the home is a small tmpfs filled to its
+//! last byte, or a read-only bind mount of itself, and the real binary runs on it (as root
+//! permissions alone would not stop a write). Mounting needs Linux and root (or
+//! CAP_SYS_ADMIN); elsewhere each test says it is skipped and passes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
 #![allow(clippy::disallowed_methods)] // tests lay out fixture files directly
@@ -74,6 +75,44 @@ impl Tmpfs {
 }
 
 impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// A directory made read-only by bind-mounting it over itself, made writable again (and
+/// unmounted) when dropped.
+struct ReadOnly(PathBuf);
+
+impl ReadOnly {
+    fn mount(dir: &Path) -> Option<ReadOnly> {
+        let ok = |args: &[&str]| {
+            Command::new("mount")
+                .args(args)
+                .arg(dir)
+                .arg(dir)
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if !ok(&["--bind"]) {
+            eprintln!("skipped: cannot bind-mount a directory here");
+            return None;
+        }
+        let ro = Command::new("mount")
+            .args(["-o", "remount,ro,bind"])
+            .arg(dir)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        let guard = ReadOnly(dir.to_path_buf());
+        if !ro {
+            eprintln!("skipped: cannot remount a directory read-only here");
+            return None;
+        }
+        Some(guard)
+    }
+}
+
+impl Drop for ReadOnly {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
     }
@@ -305,4 +344,63 @@ fn regression_22_17_a_disk_that_fills_during_a_pull_keeps_the_pages_committed_an
         serde_json::from_str::<Value>(&status.stdout).unwrap()["issue_count"],
         40
     );
+}
+
+#[test]
+fn regression_22_7_and_22_8_on_a_read_only_home_reading_works_and_writing_says_so_with_nothing_lost()
+ {
+    let env = Env::new();
+    emit_one(&env);
+    let s = common::server();
+    let r = env.sync_now(&s.url(), &[]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    emit_one(&env);
+    emit_one(&env);
+    let home = env.home();
+    {
+        let Some(_ro) = ReadOnly::mount(&home) else {
+            return;
+        };
+        assert!(
+            fs::write(home.join("probe"), b"x").is_err(),
+            "the home must really be read-only"
+        );
+        for args in [
+            &["sync", "status"][..],
+            &["sync", "status", "--json"],
+            &["sync", "failed", "list"],
+        ] {
+            let r = env.run(args);
+            assert_eq!(r.code, 0, "{:?}: {}", args, r.render());
+        }
+        let st = env.run(&["sync", "status", "--json"]);
+        let v: Value = serde_json::from_str(&st.stdout).unwrap();
+        assert_eq!(v["pending"], 2, "{}", st.render());
+        // Writing commands fail on one line, say what was not done, and lose nothing.
+        let r = env.sync_now(&s.url(), &[]);
+        assert_ne!(r.code, 0, "{}", r.render());
+        assert!(r.stdout.starts_with("Nothing uploaded"), "{}", r.render());
+        assert!(
+            r.render().contains("Read-only file system"),
+            "{}",
+            r.render()
+        );
+        assert!(r.stdout.contains("left       2"), "{}", r.render());
+        let r = env.emit(&[
+            "--type",
+            "WPStatusChanged",
+            "--aggregate-id",
+            "WP01",
+            "--payload",
+            common::WP_MOVE,
+        ]);
+        assert_ne!(r.code, 0, "{}", r.render());
+        assert!(r.stderr.contains("Read-only file system"), "{}", r.render());
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.render());
+    }
+    // Writable again: the two events are still there and go out.
+    let r = env.sync_now(&s.url(), &["--json"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!((v["sent"].as_u64(), v["left"].as_u64()), (Some(2), Some(0)));
 }
