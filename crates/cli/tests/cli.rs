@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use contract_server::{ContractServer, Fault, ServerConfig};
+use contract_server::{ContractServer, Fault};
 use serde_json::{Value, json};
 
 mod common;
@@ -599,17 +599,10 @@ fn fake_jira() -> ContractServer {
             "priority": {"name": "Lowest"}, "labels": ["l"], "issuetype": {"name": "Bug"},
             "updated": format!("2026-01-17T12:{n:02}:00.000+0000"), "created": "2026-01-17T12:00:00.000+0000"}})
     };
-    ContractServer::start(ServerConfig {
-        jira: Some(contract_server::FakeJira {
-            email: "dev@example.com".into(),
-            api_token: SECRET.into(),
-            project_key: "ACME".into(),
-            time_zone: "Europe/Berlin".into(),
-            issues: vec![issue(1, "First ☃"), issue(2, "Second")],
-        }),
-        ..ServerConfig::default()
-    })
-    .unwrap()
+    common::fake_jira_with(
+        vec![issue(1, "First ☃"), issue(2, "Second")],
+        "Europe/Berlin",
+    )
 }
 
 #[test]
@@ -617,16 +610,7 @@ fn pull_fills_the_cache_and_publish_sends_what_was_pulled() {
     let env = Env::new();
     let jira = fake_jira();
     let saas = server();
-    env.bind_jira(&[
-        "--credential",
-        "project_key=ACME",
-        "--credential",
-        &format!("base_url={}", jira.url()),
-        "--credential",
-        "email=dev@example.com",
-        "--credential",
-        &format!("api_token={SECRET}"),
-    ]);
+    env.bind_to_jira(&jira, &[]);
     let r = env.run(&["tracker", "sync", "pull"]);
     assert_eq!(r.code, 0, "{}", r.render());
     assert!(r.stdout.contains("created     2"), "{}", r.render());
@@ -678,31 +662,15 @@ fn regression_22_17_a_pull_with_one_too_deep_issue_caches_every_issue_and_says_w
             "issuetype": {"name": "Bug"}, "labels": [],
             "updated": format!("2026-01-17T12:{n:02}:00.000+0000")}})
     };
-    let jira = ContractServer::start(ServerConfig {
-        jira: Some(contract_server::FakeJira {
-            email: "dev@example.com".into(),
-            api_token: SECRET.into(),
-            project_key: "ACME".into(),
-            time_zone: "UTC".into(),
-            issues: vec![
-                issue(1, json!("plain")),
-                issue(2, deep),
-                issue(3, json!("plain")),
-            ],
-        }),
-        ..ServerConfig::default()
-    })
-    .unwrap();
-    env.bind_jira(&[
-        "--credential",
-        "project_key=ACME",
-        "--credential",
-        &format!("base_url={}", jira.url()),
-        "--credential",
-        "email=dev@example.com",
-        "--credential",
-        &format!("api_token={SECRET}"),
-    ]);
+    let jira = common::fake_jira_with(
+        vec![
+            issue(1, json!("plain")),
+            issue(2, deep),
+            issue(3, json!("plain")),
+        ],
+        "UTC",
+    );
+    env.bind_to_jira(&jira, &[]);
     let r = env.run(&["tracker", "sync", "pull"]);
     assert_eq!(r.code, 0, "{}", r.render());
     assert!(r.stdout.contains("created     3"), "{}", r.render());
@@ -768,16 +736,7 @@ fn pull_errors_name_the_fix_and_use_the_exit_code_map() {
         r.render()
     );
     jira.push_faults((0..5).map(|_| Fault::Status(503, Some("0".into()))));
-    env.bind_jira(&[
-        "--credential",
-        "project_key=ACME",
-        "--credential",
-        &format!("base_url={}", jira.url()),
-        "--credential",
-        "email=dev@example.com",
-        "--credential",
-        &format!("api_token={SECRET}"),
-    ]);
+    env.bind_to_jira(&jira, &[]);
     let r = env.run(&["tracker", "sync", "pull"]);
     assert_eq!(
         r.code,

@@ -29,17 +29,7 @@ fn jira_issue() -> Value {
 
 /// Bound to the fake Jira, pulled, logged in at the SaaS (which checks tokens).
 fn healthy() -> Scene {
-    let jira = ContractServer::start(ServerConfig {
-        jira: Some(contract_server::FakeJira {
-            email: "dev@example.com".into(),
-            api_token: SECRET.into(),
-            project_key: "ACME".into(),
-            time_zone: "UTC".into(),
-            issues: vec![jira_issue()],
-        }),
-        ..ServerConfig::default()
-    })
-    .unwrap();
+    let jira = common::fake_jira_with(vec![jira_issue()], "UTC");
     let saas = ContractServer::start(ServerConfig {
         auth: Some(AuthConfig {
             users: [("alice".to_owned(), PASSWORD.to_owned())].into(),
@@ -50,18 +40,7 @@ fn healthy() -> Scene {
     })
     .unwrap();
     let env = Env::new();
-    let base = format!("base_url={}", jira.url());
-    let token = format!("api_token={SECRET}");
-    env.bind_jira(&[
-        "--credential",
-        "project_key=ACME",
-        "--credential",
-        &base,
-        "--credential",
-        "email=dev@example.com",
-        "--credential",
-        &token,
-    ]);
+    env.bind_to_jira(&jira, &[]);
     let r = env.run(&["tracker", "sync", "pull"]);
     assert_eq!(r.code, 0, "{}", r.render());
     let c = env.cmd(&[

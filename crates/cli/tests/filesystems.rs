@@ -14,8 +14,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Env, SECRET, emit_one};
-use contract_server::{ContractServer, ServerConfig};
+use common::{Env, emit_one};
 use serde_json::{Value, json};
 
 /// A tmpfs mounted over a directory, unmounted when dropped.
@@ -216,27 +215,8 @@ fn regression_22_17_a_pull_on_a_full_disk_says_so_once_and_keeps_the_cache() {
             "issuetype": {"name": "Bug"}, "labels": [],
             "updated": format!("2026-01-17T12:{n:02}:00.000+0000")}})
     };
-    let jira = ContractServer::start(ServerConfig {
-        jira: Some(contract_server::FakeJira {
-            email: "dev@example.com".into(),
-            api_token: SECRET.into(),
-            project_key: "ACME".into(),
-            time_zone: "UTC".into(),
-            issues: (1..=40).map(issue).collect(),
-        }),
-        ..ServerConfig::default()
-    })
-    .unwrap();
-    env.bind_jira(&[
-        "--credential",
-        "project_key=ACME",
-        "--credential",
-        &format!("base_url={}", jira.url()),
-        "--credential",
-        "email=dev@example.com",
-        "--credential",
-        &format!("api_token={SECRET}"),
-    ]);
+    let jira = common::fake_jira_with((1..=40).map(issue).collect(), "UTC");
+    env.bind_to_jira(&jira, &[]);
     let first = env.run(&["tracker", "sync", "pull", "--limit", "5"]);
     assert_eq!(first.code, 0, "{}", first.render());
     let cached = |env: &Env| {
@@ -279,27 +259,8 @@ fn regression_22_17_a_disk_that_fills_during_a_pull_keeps_the_pages_committed_an
             "issuetype": {"name": "Bug"}, "labels": [],
             "updated": format!("2026-01-17T12:{n:02}:00.000+0000")}})
     };
-    let jira = ContractServer::start(ServerConfig {
-        jira: Some(contract_server::FakeJira {
-            email: "dev@example.com".into(),
-            api_token: SECRET.into(),
-            project_key: "ACME".into(),
-            time_zone: "UTC".into(),
-            issues: (1..=40).map(issue).collect(),
-        }),
-        ..ServerConfig::default()
-    })
-    .unwrap();
-    env.bind_jira(&[
-        "--credential",
-        "project_key=ACME",
-        "--credential",
-        &format!("base_url={}", jira.url()),
-        "--credential",
-        "email=dev@example.com",
-        "--credential",
-        &format!("api_token={SECRET}"),
-    ]);
+    let jira = common::fake_jira_with((1..=40).map(issue).collect(), "UTC");
+    env.bind_to_jira(&jira, &[]);
     let trackers = env.home().join(".spec-kitty/trackers");
     // More and more room, from none, until the disk fills after the first page or more
     // were committed.

@@ -32,37 +32,14 @@ fn issue(n: u32, status: &str, category: &str) -> Value {
 }
 
 fn jira(n: u32) -> ContractServer {
-    ContractServer::start(ServerConfig {
-        jira: Some(contract_server::FakeJira {
-            email: "dev@example.com".into(),
-            api_token: SECRET.into(),
-            project_key: "ACME".into(),
-            time_zone: "UTC".into(),
-            issues: (1..=n).map(|i| issue(i, "To Do", "new")).collect(),
-        }),
-        ..ServerConfig::default()
-    })
-    .unwrap()
+    common::fake_jira_with((1..=n).map(|i| issue(i, "To Do", "new")).collect(), "UTC")
 }
 
 /// A project bound to the fake Jira (status owned locally), pulled, with one work package
 /// per lane of `lanes` mapped to ACME-1, ACME-2...
 fn scene(j: &ContractServer, lanes: &[&str], doctrine: &[&str]) -> Env {
     let env = Env::new();
-    let base = format!("base_url={}", j.url());
-    let token = format!("api_token={SECRET}");
-    let mut args = vec![
-        "--credential",
-        "project_key=ACME",
-        "--credential",
-        &base,
-        "--credential",
-        "email=dev@example.com",
-        "--credential",
-        &token,
-    ];
-    args.extend_from_slice(doctrine);
-    env.bind_jira(&args);
+    env.bind_to_jira(j, doctrine);
     let r = env.run(&["tracker", "sync", "pull"]);
     assert_eq!(r.code, 0, "{}", r.render());
     lanes_and_mappings(&env, lanes, |i| {

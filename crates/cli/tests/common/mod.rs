@@ -55,6 +55,27 @@ impl Env {
         run(self.cmd(args))
     }
 
+    /// `tracker bind` to the fake Jira `jira` ([`fake_jira_with`]) with every credential a
+    /// pull needs, then `extra`.
+    pub fn bind_to_jira(&self, jira: &ContractServer, extra: &[&str]) {
+        let (base, token) = (
+            format!("base_url={}", jira.url()),
+            format!("api_token={SECRET}"),
+        );
+        let mut args = vec![
+            "--credential",
+            "project_key=ACME",
+            "--credential",
+            &base,
+            "--credential",
+            "email=dev@example.com",
+            "--credential",
+            &token,
+        ];
+        args.extend_from_slice(extra);
+        self.bind_jira(&args);
+    }
+
     pub fn bind_jira(&self, extra: &[&str]) {
         let mut args = vec![
             "tracker",
@@ -68,6 +89,22 @@ impl Env {
         let r = self.run(&args);
         assert_eq!(r.code, 0, "{}", r.render());
     }
+}
+
+/// A fake Jira Cloud site on 127.0.0.1 with project ACME, user `dev@example.com`, API
+/// token [`SECRET`], the given issues and the user's time zone.
+pub fn fake_jira_with(issues: Vec<serde_json::Value>, time_zone: &str) -> ContractServer {
+    ContractServer::start(ServerConfig {
+        jira: Some(contract_server::FakeJira {
+            email: "dev@example.com".into(),
+            api_token: SECRET.into(),
+            project_key: "ACME".into(),
+            time_zone: time_zone.into(),
+            issues,
+        }),
+        ..ServerConfig::default()
+    })
+    .unwrap()
 }
 
 pub struct Run {
