@@ -142,6 +142,38 @@ fn no_temp_files(dir: &Path) {
     assert!(temps.is_empty(), "temp files left behind: {temps:?}");
 }
 
+/// Binds `env` to a fake Jira of 40 issues whose summaries are `summary_len` long (room
+/// for a few pages in a small disk), and gives the site (it stops when dropped).
+fn bind_to_forty_issues(env: &Env, summary_len: usize) -> contract_server::ContractServer {
+    let issue = |n: u32| {
+        json!({"id": format!("{}", 10000 + n), "key": format!("ACME-{n}"), "fields": {
+            "summary": format!("Issue {n} {}", "x".repeat(summary_len)), "description": "body",
+            "status": {"name": "Done", "statusCategory": {"key": "done"}},
+            "issuetype": {"name": "Bug"}, "labels": [],
+            "updated": format!("2026-01-17T12:{n:02}:00.000+0000")}})
+    };
+    let jira = common::fake_jira_with((1..=40).map(issue).collect(), "UTC");
+    env.bind_to_jira(&jira, &[]);
+    jira
+}
+
+/// The cached issues `tracker status --json` counts.
+fn issue_count(env: &Env) -> u64 {
+    let r = env.run(&["tracker", "status", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.render());
+    serde_json::from_str::<Value>(&r.stdout).unwrap()["issue_count"]
+        .as_u64()
+        .unwrap()
+}
+
+/// How many times `stderr` names a full or failing disk (each message should say it once).
+fn disk_causes(stderr: &str) -> usize {
+    ["No space left on device", "disk is full", "is it full?"]
+        .iter()
+        .map(|cause| stderr.matches(cause).count())
+        .sum()
+}
+
 #[test]
 fn regression_22_17_emit_on_a_full_disk_names_the_file_and_the_cause_once_and_queues_nothing() {
     let env = Env::new();
@@ -167,14 +199,7 @@ fn regression_22_17_emit_on_a_full_disk_names_the_file_and_the_cause_once_and_qu
         "names the file: {}",
         r.render()
     );
-    let cause = "No space left on device";
-    let sqlite_cause = "database or disk is full";
-    assert_eq!(
-        r.stderr.matches(cause).count() + r.stderr.matches(sqlite_cause).count(),
-        1,
-        "the cause, once: {}",
-        r.render()
-    );
+    assert_eq!(disk_causes(&r.stderr), 1, "the cause, once: {}", r.render());
     assert!(
         !r.stderr.contains(".spec-kitty-"),
         "no temp name: {}",
@@ -208,30 +233,14 @@ fn regression_22_17_a_pull_on_a_full_disk_says_so_once_and_keeps_the_cache() {
     let Some(disk) = Tmpfs::mount(&env.home(), 1024) else {
         return;
     };
-    let issue = |n: u32| {
-        json!({"id": format!("{}", 10000 + n), "key": format!("ACME-{n}"), "fields": {
-            "summary": format!("Issue {n} {}", "x".repeat(2000)), "description": "body",
-            "status": {"name": "Done", "statusCategory": {"key": "done"}},
-            "issuetype": {"name": "Bug"}, "labels": [],
-            "updated": format!("2026-01-17T12:{n:02}:00.000+0000")}})
-    };
-    let jira = common::fake_jira_with((1..=40).map(issue).collect(), "UTC");
-    env.bind_to_jira(&jira, &[]);
+    let _jira = bind_to_forty_issues(&env, 2000);
     let first = env.run(&["tracker", "sync", "pull", "--limit", "5"]);
     assert_eq!(first.code, 0, "{}", first.render());
-    let cached = |env: &Env| {
-        let r = env.run(&["tracker", "status", "--json"]);
-        assert_eq!(r.code, 0, "{}", r.render());
-        serde_json::from_str::<Value>(&r.stdout).unwrap()["issue_count"].clone()
-    };
-    assert_eq!(cached(&env), 40);
+    assert_eq!(issue_count(&env), 40);
     disk.fill();
     let r = env.run(&["tracker", "sync", "pull", "--full", "--limit", "5"]);
     assert_ne!(r.code, 0, "{}", r.render());
-    let causes = r.stderr.matches("No space left on device").count()
-        + r.stderr.matches("disk is full").count()
-        + r.stderr.matches("is it full?").count();
-    assert_eq!(causes, 1, "the cause, once: {}", r.render());
+    assert_eq!(disk_causes(&r.stderr), 1, "the cause, once: {}", r.render());
     assert!(
         r.stderr.contains("the cache is as it was") || r.stderr.contains("the cache keeps"),
         "says what was kept: {}",
@@ -240,7 +249,7 @@ fn regression_22_17_a_pull_on_a_full_disk_says_so_once_and_keeps_the_cache() {
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.render());
     no_temp_files(&env.home());
     disk.free();
-    assert_eq!(cached(&env), 40, "the cache is whole and readable");
+    assert_eq!(issue_count(&env), 40, "the cache is whole and readable");
     let again = env.run(&["tracker", "sync", "pull", "--full", "--limit", "5"]);
     assert_eq!(again.code, 0, "{}", again.render());
 }
@@ -252,15 +261,7 @@ fn regression_22_17_a_disk_that_fills_during_a_pull_keeps_the_pages_committed_an
     let Some(disk) = Tmpfs::mount(&env.home(), 2048) else {
         return;
     };
-    let issue = |n: u32| {
-        json!({"id": format!("{}", 10000 + n), "key": format!("ACME-{n}"), "fields": {
-            "summary": format!("Issue {n} {}", "x".repeat(3000)), "description": "body",
-            "status": {"name": "Done", "statusCategory": {"key": "done"}},
-            "issuetype": {"name": "Bug"}, "labels": [],
-            "updated": format!("2026-01-17T12:{n:02}:00.000+0000")}})
-    };
-    let jira = common::fake_jira_with((1..=40).map(issue).collect(), "UTC");
-    env.bind_to_jira(&jira, &[]);
+    let _jira = bind_to_forty_issues(&env, 3000);
     let trackers = env.home().join(".spec-kitty/trackers");
     // More and more room, from none, until the disk fills after the first page or more
     // were committed.
@@ -287,24 +288,14 @@ fn regression_22_17_a_disk_that_fills_during_a_pull_keeps_the_pages_committed_an
         "{}",
         r.render()
     );
-    let causes = r.stderr.matches("No space left on device").count()
-        + r.stderr.matches("disk is full").count()
-        + r.stderr.matches("is it full?").count();
-    assert_eq!(causes, 1, "the cause, once: {}", r.render());
+    assert_eq!(disk_causes(&r.stderr), 1, "the cause, once: {}", r.render());
     assert!(!r.stderr.contains("Error code"), "{}", r.render());
     no_temp_files(&env.home());
-    let status = env.run(&["tracker", "status", "--json"]);
-    let kept = serde_json::from_str::<Value>(&status.stdout).unwrap()["issue_count"]
-        .as_u64()
-        .unwrap();
+    let kept = issue_count(&env);
     assert!(kept > 0 && kept < 40, "{kept} issues kept: {}", r.render());
     let again = env.run(&["tracker", "sync", "pull", "--limit", "5"]);
     assert_eq!(again.code, 0, "{}", again.render());
-    let status = env.run(&["tracker", "status", "--json"]);
-    assert_eq!(
-        serde_json::from_str::<Value>(&status.stdout).unwrap()["issue_count"],
-        40
-    );
+    assert_eq!(issue_count(&env), 40);
 }
 
 #[test]
