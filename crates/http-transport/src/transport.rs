@@ -144,9 +144,7 @@ impl Answer {
     /// otherwise as it is.
     #[must_use]
     pub fn parsed(self) -> Answer {
-        let is_json = self
-            .header("content-type")
-            .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
+        let is_json = self.header("content-type").is_some_and(names_json);
         match self.body {
             ResponseBody::Text(ref t) if is_json && !self.incomplete => {
                 match serde_json::from_str::<Value>(t) {
@@ -400,7 +398,7 @@ impl Transport {
                 .headers()
                 .get("content-type")
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
+                .is_some_and(names_json);
         let mut bytes = Vec::new();
         let mut reader = resp
             .body_mut()
@@ -428,6 +426,12 @@ impl Transport {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         Ok((ResponseBody::Text(text), incomplete))
     }
+}
+
+/// Whether a `Content-Type` names JSON (`application/json`, `application/problem+json`...):
+/// the one rule for reading a body as JSON, when it arrives or later ([`Answer::parsed`]).
+fn names_json(content_type: &str) -> bool {
+    content_type.to_ascii_lowercase().contains("json")
 }
 
 /// ureq's resolver, except that a URL whose host is an IP address (a loopback receiver,
