@@ -203,6 +203,22 @@ mod fast {
         }
     }
 
+    /// A list field's items, read with the row; absent is an empty list. Anything but a
+    /// list (`null`, a string Python would iterate by character) fails the row's read, which
+    /// sends the row to the tree path.
+    #[derive(Default)]
+    enum Items<'a> {
+        #[default]
+        Missing,
+        Present(Vec<Raw<'a>>),
+    }
+
+    impl<'de: 'a, 'a> Deserialize<'de> for Items<'a> {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Vec::<Raw<'a>>::deserialize(d).map(Items::Present)
+        }
+    }
+
     #[derive(Deserialize)]
     struct Stored<'a> {
         #[serde(default, rename = "ref", borrow)]
@@ -218,9 +234,9 @@ mod fast {
         #[serde(default, borrow)]
         priority: Raw<'a>,
         #[serde(default, borrow)]
-        assignees: Raw<'a>,
+        assignees: Items<'a>,
         #[serde(default, borrow)]
-        labels: Raw<'a>,
+        labels: Items<'a>,
         #[serde(default, borrow)]
         updated_at: Raw<'a>,
     }
@@ -330,11 +346,10 @@ mod fast {
     }
 
     /// A list of strings (or `None`s) as Python's `[str(item) for item in value]`.
-    fn put_list(out: &mut Vec<u8>, raw: Raw<'_>) -> Option<()> {
-        let items: Vec<Raw<'_>> = match raw {
-            Raw::Missing => Vec::new(),
-            Raw::Present(r) if r.get().starts_with('[') => serde_json::from_str(r.get()).ok()?,
-            Raw::Present(_) => return None,
+    fn put_list(out: &mut Vec<u8>, items: Items<'_>) -> Option<()> {
+        let items = match items {
+            Items::Missing => Vec::new(),
+            Items::Present(items) => items,
         };
         out.push(b'[');
         for (i, item) in items.into_iter().enumerate() {
