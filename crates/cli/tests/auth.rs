@@ -111,6 +111,16 @@ fn status_json(env: &Env) -> (i32, Value) {
     )
 }
 
+/// Events waiting in the queue of the stored login (the one `auth status` names).
+fn pending_in_login_queue(env: &Env) -> u64 {
+    let (_, v) = status_json(env);
+    let queue = std::path::Path::new(v["queue"].as_str().unwrap());
+    event_store::EventQueue::open_read_only(queue)
+        .unwrap()
+        .pending()
+        .unwrap()
+}
+
 /// Sets `[tokens] access_expires_at` to the past (the access token has expired).
 fn expire_access(env: &Env) {
     let mut doc = login_toml(env);
@@ -509,11 +519,7 @@ fn a_401_refreshes_once_and_retries_and_a_second_401_says_log_in_again() {
     let r = sync_stored(&env, &s.url());
     assert_eq!(r.code, 1, "{}", r.render());
     assert!(r.stderr.contains("auth login"), "{}", r.render());
-    let (_, v) = status_json(&env);
-    let q =
-        event_store::EventQueue::open_read_only(std::path::Path::new(v["queue"].as_str().unwrap()))
-            .unwrap();
-    assert_eq!(q.pending().unwrap(), 1);
+    assert_eq!(pending_in_login_queue(&env), 1);
 }
 
 #[test]
@@ -539,11 +545,7 @@ fn a_refused_refresh_says_log_in_again_and_keeps_the_queue_and_the_login_file() 
         "the Python CLI deletes the file; we keep it"
     );
     assert!(batch_auth(&s).is_empty());
-    let (_, v) = status_json(&env);
-    let q =
-        event_store::EventQueue::open_read_only(std::path::Path::new(v["queue"].as_str().unwrap()))
-            .unwrap();
-    assert_eq!(q.pending().unwrap(), 1);
+    assert_eq!(pending_in_login_queue(&env), 1);
 }
 
 #[test]
